@@ -1,0 +1,444 @@
+//! The offline agent: answers common analytical questions with no model at all, by matching the
+//! question's words to the names of the tables and columns a space shows. Its SQL goes through
+//! the guard like any model's.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::chart::default_chart;
+use super::{Agent, AgentReply, AgentRequest, DataScope};
+use crate::error::{Error, Result};
+use crate::guard::SqlDialect;
+use crate::schema::{ColumnKind, TableSchema};
+
+#[derive(Debug, Default, Clone)]
+pub struct OfflineAgent;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Agg {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+}
+
+impl Agg {
+    fn sql(self) -> &'static str {
+        match self {
+            Agg::Count => "COUNT",
+            Agg::Sum => "SUM",
+            Agg::Avg => "AVG",
+            Agg::Min => "MIN",
+            Agg::Max => "MAX",
+        }
+    }
+    fn words(self) -> &'static str {
+        match self {
+            Agg::Count => "number",
+            Agg::Sum => "total",
+            Agg::Avg => "average",
+            Agg::Min => "minimum",
+            Agg::Max => "maximum",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Grain {
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// What the question asks, in terms of one table.
+#[derive(Debug)]
+struct Plan {
+    table: String,
+    agg: Agg,
+    measure: Option<String>,
+    group: Option<String>,
+    grain: Option<(Grain, String)>,
+    top: Option<(usize, bool)>,
+    conditions: Vec<(String, &'static str, Value)>,
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.to_lowercase()
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-'))
+        .map(|w| w.trim_matches(|c| c == '.' || c == '-').to_string())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn singular(w: &str) -> &str {
+    w.strip_suffix("ies").map(|_| w).or_else(|| w.strip_suffix('s')).unwrap_or(w)
+}
+
+/// How well a name (`order_items`) is mentioned in the question's words: 0 when not at all.
+fn mention(name: &str, ws: &[String]) -> usize {
+    let name = name.to_lowercase();
+    let parts: Vec<&str> = name.split('_').filter(|p| !p.is_empty()).collect();
+    let joined = ws.join(" ");
+    if ws.iter().any(|w| w == &name || singular(w) == singular(&name)) || joined.contains(&parts.join(" ")) && parts.len() > 1 {
+        return 10 * parts.len();
+    }
+    parts
+        .iter()
+        .filter(|p| p.len() > 2 && !matches!(**p, "id" | "at" | "the"))
+        .filter(|p| ws.iter().any(|w| singular(w) == singular(p)))
+        .count()
+}
+
+fn has(ws: &[String], any: &[&str]) -> bool {
+    ws.iter().any(|w| any.contains(&w.as_str()))
+}
+
+fn phrase(text: &str, p: &str) -> bool {
+    format!(" {} ", words(text).join(" ")).contains(&format!(" {p} "))
+}
+
+fn is_id(col: &str) -> bool {
+    let c = col.to_lowercase();
+    c == "id" || c.ends_with("_id")
+}
+
+impl OfflineAgent {
+    fn plan(&self, question: &str, table: &str, schema: &TableSchema) -> Plan {
+        let ws = words(question);
+        let kind = |c: &str| schema.column_kind(c).unwrap_or(ColumnKind::Other);
+        let agg = if has(&ws, &["average", "avg", "mean"]) {
+            Agg::Avg
+        } else if has(&ws, &["total", "sum", "revenue"]) {
+            Agg::Sum
+        } else if has(&ws, &["max", "maximum", "highest", "largest", "biggest", "most"]) && !phrase(question, "how many") {
+            Agg::Max
+        } else if has(&ws, &["min", "minimum", "lowest", "smallest", "least"]) {
+            Agg::Min
+        } else {
+            Agg::Count
+        };
+        // The measure: the best-mentioned numeric column that is not an id.
+        let measure = schema
+            .columns
+            .keys()
+            .filter(|c| kind(c).is_numeric() && !is_id(c))
+            .map(|c| (mention(c, &ws), c))
+            .filter(|(s, _)| *s > 0)
+            .max_by_key(|(s, _)| *s)
+            .map(|(_, c)| c.clone());
+        let agg = match (agg, &measure) {
+            (Agg::Count, Some(_)) if !phrase(question, "how many") && !has(&ws, &["count", "number"]) => Agg::Sum,
+            (a, None) if a != Agg::Count => Agg::Count,
+            (a, _) => a,
+        };
+        // Grouping: words after "by", "per" or "each".
+        let mut group = None;
+        let mut grain = None;
+        for (i, w) in ws.iter().enumerate() {
+            if !matches!(w.as_str(), "by" | "per" | "each" | "across") {
+                continue;
+            }
+            let rest = &ws[i + 1..(i + 4).min(ws.len())];
+            let g = match rest.first().map(String::as_str) {
+                Some("day" | "date" | "daily") => Some(Grain::Day),
+                Some("week" | "weekly") => Some(Grain::Week),
+                Some("month" | "monthly") => Some(Grain::Month),
+                Some("year" | "yearly") => Some(Grain::Year),
+                _ => None,
+            };
+            if let Some(g) = g {
+                grain = Some(g);
+                continue;
+            }
+            group = schema
+                .columns
+                .keys()
+                .filter(|c| !kind(c).is_numeric() || is_id(c))
+                .map(|c| (mention(c, rest), c))
+                .filter(|(s, _)| *s > 0)
+                .max_by_key(|(s, _)| *s)
+                .map(|(_, c)| c.clone())
+                .or(group);
+        }
+        if grain.is_none() {
+            grain = if has(&ws, &["daily"]) {
+                Some(Grain::Day)
+            } else if has(&ws, &["weekly"]) {
+                Some(Grain::Week)
+            } else if has(&ws, &["monthly", "trend", "trends"]) || phrase(question, "over time") {
+                Some(Grain::Month)
+            } else if has(&ws, &["yearly", "annual"]) {
+                Some(Grain::Year)
+            } else {
+                None
+            };
+        }
+        let grain = grain.and_then(|g| {
+            let temporal: Vec<&String> = schema.columns.keys().filter(|c| kind(c).is_temporal() || c.ends_with("_at") || c.ends_with("_date")).collect();
+            temporal
+                .iter()
+                .max_by_key(|c| mention(c, &ws))
+                .map(|c| (g, (*c).clone()))
+        });
+        let top = ws.iter().enumerate().find_map(|(i, w)| {
+            let desc = match w.as_str() {
+                "top" | "best" | "largest" | "biggest" => true,
+                "bottom" | "worst" => false,
+                _ => return None,
+            };
+            let n = ws.get(i + 1).and_then(|n| n.parse::<usize>().ok()).unwrap_or(5);
+            Some((n.clamp(1, 100), desc))
+        });
+        let mut conditions = Vec::new();
+        for (i, w) in ws.iter().enumerate() {
+            let Some(col) = schema.columns.keys().find(|c| c.to_lowercase() == *w || singular(&c.to_lowercase()) == singular(w)) else {
+                continue;
+            };
+            let rest: Vec<&str> = ws[i + 1..].iter().map(String::as_str).take(4).collect();
+            let (op, value) = match rest.as_slice() {
+                ["is" | "equals" | "=", v, ..] | ["of", v, ..] => ("=", *v),
+                ["over" | "above" | "exceeding", v, ..] | ["greater", "than", v, ..] | ["more", "than", v, ..] => (">", *v),
+                ["under" | "below", v, ..] | ["less", "than", v, ..] => ("<", *v),
+                _ => continue,
+            };
+            let v = if kind(col).is_numeric() {
+                match value.parse::<f64>() {
+                    Ok(n) => serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null),
+                    Err(_) => continue,
+                }
+            } else if op == "=" {
+                Value::String(value.to_string())
+            } else {
+                continue;
+            };
+            conditions.push((col.clone(), op, v));
+        }
+        Plan {
+            table: table.to_string(),
+            agg,
+            measure,
+            group,
+            grain,
+            top,
+            conditions,
+        }
+    }
+
+    fn sql(&self, plan: &Plan, dialect: SqlDialect) -> (String, String) {
+        let q = |s: &str| match dialect {
+            SqlDialect::Mysql => format!("`{}`", s.replace('`', "``")),
+            _ => format!("\"{}\"", s.replace('"', "\"\"")),
+        };
+        let value_label = match (&plan.measure, plan.agg) {
+            (Some(m), a) if a != Agg::Count => format!("{}_{}", a.words(), m),
+            _ => "count".to_string(),
+        };
+        let agg = match (&plan.measure, plan.agg) {
+            (Some(m), a) if a != Agg::Count => format!("{}({})", a.sql(), q(m)),
+            _ => "COUNT(*)".to_string(),
+        };
+        let mut select = Vec::new();
+        let mut group = Vec::new();
+        if let Some((grain, col)) = &plan.grain {
+            let expr = bucket(dialect, *grain, &q(col));
+            let label = match grain {
+                Grain::Day => "day",
+                Grain::Week => "week",
+                Grain::Month => "month",
+                Grain::Year => "year",
+            };
+            select.push(format!("{expr} AS {}", q(label)));
+            group.push(q(label));
+        } else if let Some(g) = &plan.group {
+            select.push(q(g));
+            group.push(q(g));
+        }
+        select.push(format!("{agg} AS {}", q(&value_label)));
+        let mut sql = format!("SELECT {} FROM {}", select.join(", "), q(&plan.table));
+        if !plan.conditions.is_empty() {
+            let conds: Vec<String> = plan
+                .conditions
+                .iter()
+                .map(|(c, op, v)| {
+                    let lit = match v {
+                        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+                        other => other.to_string(),
+                    };
+                    if matches!(v, Value::String(_)) {
+                        format!("LOWER({}) {op} LOWER({lit})", q(c))
+                    } else {
+                        format!("{} {op} {lit}", q(c))
+                    }
+                })
+                .collect();
+            sql.push_str(&format!(" WHERE {}", conds.join(" AND ")));
+        }
+        if !group.is_empty() {
+            sql.push_str(&format!(" GROUP BY {}", group.join(", ")));
+            if plan.grain.is_some() {
+                sql.push_str(&format!(" ORDER BY {}", group.join(", ")));
+            } else {
+                let dir = if plan.top.is_some_and(|(_, desc)| !desc) { "ASC" } else { "DESC" };
+                sql.push_str(&format!(" ORDER BY {} {dir}", q(&value_label)));
+            }
+            let limit = plan.top.map(|(n, _)| n).unwrap_or(if plan.grain.is_some() { 1000 } else { 50 });
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        (sql, value_label)
+    }
+
+    fn suggestions(&self, scopes: &[DataScope]) -> String {
+        let mut out = Vec::new();
+        for s in scopes {
+            for (name, t) in s.schema().tables.iter().take(3) {
+                out.push(format!("\"How many {name} are there?\""));
+                let kind = |c: &str| t.column_kind(c).unwrap_or(ColumnKind::Other);
+                let measure = t.columns.keys().find(|c| kind(c).is_numeric() && !is_id(c));
+                let dim = t.columns.keys().find(|c| kind(c) == ColumnKind::Text && !is_id(c));
+                let time = t.columns.keys().find(|c| kind(c).is_temporal());
+                if let (Some(m), Some(d)) = (measure, dim) {
+                    out.push(format!("\"Total {m} of {name} by {d}\""));
+                }
+                if let Some(_t) = time {
+                    out.push(format!("\"{name} by month\""));
+                }
+            }
+        }
+        if out.is_empty() {
+            "This space shows no tables yet.".to_string()
+        } else {
+            format!("Try for example: {}.", out.into_iter().take(5).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+fn bucket(dialect: SqlDialect, grain: Grain, col: &str) -> String {
+    match dialect {
+        SqlDialect::Postgres | SqlDialect::Redshift => {
+            let g = match grain {
+                Grain::Day => "day",
+                Grain::Week => "week",
+                Grain::Month => "month",
+                Grain::Year => "year",
+            };
+            format!("CAST(date_trunc('{g}', {col}) AS date)")
+        }
+        SqlDialect::Sqlite => match grain {
+            Grain::Day => format!("date({col})"),
+            Grain::Week => format!("date({col}, 'weekday 0', '-6 days')"),
+            Grain::Month => format!("strftime('%Y-%m-01', {col})"),
+            Grain::Year => format!("strftime('%Y-01-01', {col})"),
+        },
+        SqlDialect::Mysql => match grain {
+            Grain::Day => format!("DATE({col})"),
+            Grain::Week => format!("DATE_SUB(DATE({col}), INTERVAL WEEKDAY({col}) DAY)"),
+            Grain::Month => format!("DATE_FORMAT({col}, '%Y-%m-01')"),
+            Grain::Year => format!("DATE_FORMAT({col}, '%Y-01-01')"),
+        },
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() != 0.0 => format!("{f:.2}"),
+            _ => n.to_string(),
+        },
+        Value::Null => "nothing".into(),
+        other => other.to_string(),
+    }
+}
+
+#[async_trait]
+impl Agent for OfflineAgent {
+    async fn answer(&self, req: AgentRequest<'_>) -> Result<AgentReply> {
+        let mut ws = words(req.question);
+        // A follow-up such as "and by month?" leans on the previous question.
+        if ws.len() <= 4
+            && let Some(prev) = req.history.iter().rev().find(|m| m.role == crate::model::Role::User)
+        {
+            let mut merged = words(&prev.text);
+            merged.extend(ws);
+            ws = merged;
+        }
+        let question = ws.join(" ");
+        let ws = words(&question);
+        let best = req
+            .scopes
+            .iter()
+            .flat_map(|s| s.schema().tables.iter().map(move |(n, t)| (s, n, t)))
+            .map(|(s, n, t)| {
+                let table_score = mention(n, &ws) * 3;
+                let column_score: usize = t.columns.keys().map(|c| mention(c, &ws)).sum();
+                (table_score + column_score, table_score, s, n, t)
+            })
+            .filter(|(score, ..)| *score > 0)
+            .max_by_key(|(score, table_score, ..)| (*table_score, *score));
+        let Some((_, _, scope, table, schema)) = best else {
+            return Ok(AgentReply {
+                text: format!(
+                    "I could not match your question to the data in this space. {}",
+                    self.suggestions(req.scopes)
+                ),
+                ..Default::default()
+            });
+        };
+        let plan = self.plan(&question, table, schema);
+        let (sql, _) = self.sql(&plan, scope.dialect());
+        let (guarded, data) = match scope.run(&sql).await {
+            Ok(r) => r,
+            Err(Error::QueryRejected(why) | Error::QueryFailed(why)) => {
+                return Ok(AgentReply {
+                    text: format!("I could not run the query for that question: {why}. {}", self.suggestions(req.scopes)),
+                    sql: Some(sql),
+                    ..Default::default()
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let what = match (&plan.measure, plan.agg) {
+            (Some(m), a) if a != Agg::Count => format!("the {} {m} of {table}", a.words()),
+            _ => format!("the number of {table}"),
+        };
+        let by = match (&plan.grain, &plan.group) {
+            (Some((g, _)), _) => format!(" by {}", format!("{g:?}").to_lowercase()),
+            (None, Some(g)) => format!(" by {g}"),
+            _ => String::new(),
+        };
+        let filters = if plan.conditions.is_empty() {
+            String::new()
+        } else {
+            let c: Vec<String> = plan.conditions.iter().map(|(c, op, v)| format!("{c} {op} {}", show(v))).collect();
+            format!(" where {}", c.join(" and "))
+        };
+        let text = if data.rows.is_empty() {
+            format!("There is no data for {what}{by}{filters}.")
+        } else if plan.grain.is_none() && plan.group.is_none() {
+            let v = data.rows[0].last().map(show).unwrap_or_default();
+            let mut t = format!("{what}{filters} is {v}.");
+            t[..1].make_ascii_uppercase();
+            t
+        } else {
+            let first = &data.rows[0];
+            let lead = if plan.grain.is_some() {
+                let last = &data.rows[data.rows.len() - 1];
+                format!("from {} ({}) to {} ({})", show(&first[0]), show(&first[1]), show(&last[0]), show(&last[1]))
+            } else {
+                format!("the largest is {} with {}", show(&first[0]), show(&first[1]))
+            };
+            let mut t = format!("Here is {what}{by}{filters}: {} rows; {lead}.", data.rows.len());
+            t[..1].make_ascii_uppercase();
+            t
+        };
+        let title = format!("{what}{by}");
+        Ok(AgentReply {
+            visualization: default_chart(&data, &title),
+            text,
+            sql: Some(guarded.display().to_string()),
+            data: Some(data),
+        })
+    }
+}

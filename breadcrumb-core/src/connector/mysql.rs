@@ -1,0 +1,147 @@
+//! MySQL and MariaDB. Queries run in a READ ONLY transaction with a statement time limit and are
+//! always rolled back; values come back as text over the simple protocol.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::{AssertSqlSafe, Column, MySqlPool, Row, TypeInfo, ValueRef};
+
+use super::decode::{RowSink, from_text};
+use super::{Connector, QueryLimits, connect_error};
+use crate::error::{Error, Result};
+use crate::guard::{GuardedSql, SqlDialect};
+use crate::model::{ColumnMeta, ConnectionSpec, QueryData};
+use crate::schema::{SourceSchema, TableSchema};
+
+pub struct MySqlConnector {
+    pool: MySqlPool,
+    database: String,
+}
+
+impl MySqlConnector {
+    pub async fn open(spec: &ConnectionSpec, timeout: Duration) -> Result<Self> {
+        let options = MySqlConnectOptions::new()
+            .host(&spec.host)
+            .port(spec.port)
+            .username(&spec.username)
+            .password(&spec.password)
+            .database(&spec.database)
+            .statement_cache_capacity(0);
+        let pool = MySqlPoolOptions::new()
+            .max_connections(5)
+            .acquire_timeout(timeout)
+            .connect_with(options)
+            .await
+            .map_err(|e| connect_error(e, spec))?;
+        Ok(MySqlConnector {
+            pool,
+            database: spec.database.clone(),
+        })
+    }
+}
+
+fn query_error(e: sqlx::Error, limits: &QueryLimits) -> Error {
+    match &e {
+        sqlx::Error::Database(d) => {
+            let code = d.code().map(|c| c.to_string()).unwrap_or_default();
+            if code == "3024" || code == "1969" || d.message().contains("max_statement_time") {
+                Error::QueryFailed(format!("the query ran longer than {} ms and was cancelled", limits.timeout.as_millis()))
+            } else {
+                // MySQL quotes offending values in data errors; never show them.
+                Error::QueryFailed(super::postgres::scrub("22", d.message()))
+            }
+        }
+        other => Error::Internal(format!("data source: {other}")),
+    }
+}
+
+#[async_trait]
+impl Connector for MySqlConnector {
+    fn dialect(&self) -> SqlDialect {
+        SqlDialect::Mysql
+    }
+
+    fn database(&self) -> Option<&str> {
+        Some(&self.database)
+    }
+
+    async fn schema(&self) -> Result<SourceSchema> {
+        let rows = sqlx::query(
+            "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), CAST(c.DATA_TYPE AS CHAR) \
+             FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+             ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+             WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' \
+             ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| Error::Internal(format!("reading the schema: {e}")))?;
+        let mut schema = SourceSchema::default();
+        for r in rows {
+            let t: String = r.try_get(0).map_err(Error::internal)?;
+            let c: String = r.try_get(1).map_err(Error::internal)?;
+            let ty: String = r.try_get(2).map_err(Error::internal)?;
+            schema
+                .tables
+                .entry(t)
+                .or_insert_with(TableSchema::default)
+                .columns
+                .insert(c, ty.to_ascii_lowercase());
+        }
+        Ok(schema)
+    }
+
+    async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
+        let mut conn = self.pool.acquire().await.map_err(|e| Error::QueryFailed(format!("the data source is unavailable: {e}")))?;
+        let secs = limits.timeout.as_secs_f64().max(0.001);
+        // MariaDB names the limit max_statement_time (seconds), MySQL max_execution_time (ms).
+        let _ = sqlx::raw_sql(AssertSqlSafe(format!("SET SESSION max_statement_time = {secs}")))
+            .execute(&mut *conn)
+            .await;
+        let _ = sqlx::raw_sql(AssertSqlSafe(format!("SET SESSION max_execution_time = {}", limits.timeout.as_millis())))
+            .execute(&mut *conn)
+            .await;
+        sqlx::raw_sql("START TRANSACTION READ ONLY")
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| query_error(e, limits))?;
+        let mut sink = RowSink::new(limits.max_rows, limits.max_bytes);
+        let result = async {
+            let mut rows = sqlx::raw_sql(AssertSqlSafe(sql.as_str().to_string())).fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await.map_err(|e| query_error(e, limits))? {
+                sink.set_columns(
+                    row.columns()
+                        .iter()
+                        .map(|c| ColumnMeta {
+                            name: c.name().to_string(),
+                            data_type: c.type_info().name().to_ascii_lowercase(),
+                        })
+                        .collect(),
+                );
+                let mut out = Vec::with_capacity(row.len());
+                for (i, col) in row.columns().iter().enumerate() {
+                    let v = row.try_get_raw(i).map_err(|e| query_error(e, limits))?;
+                    out.push(if v.is_null() {
+                        serde_json::Value::Null
+                    } else {
+                        match row.try_get_unchecked::<String, _>(i) {
+                            Ok(s) => from_text(col.type_info().name(), &s),
+                            Err(_) => serde_json::Value::String("(binary)".into()),
+                        }
+                    });
+                }
+                if !sink.push(out) {
+                    break;
+                }
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        let rollback = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+        result?;
+        rollback.map_err(|e| query_error(e, limits))?;
+        Ok(sink.data)
+    }
+}

@@ -1,0 +1,202 @@
+//! The space guard: the only way SQL reaches a data source. It parses a query in the source's
+//! dialect, accepts only what is known to be safe (one read-only query, tables of the space,
+//! allow-listed functions and types) and replaces every table reference with a derived table that
+//! carries the space's filters. Only the SQL rendered from the checked tree ever runs.
+
+mod functions;
+mod walker;
+
+use std::collections::HashMap;
+
+use sea_query::{Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query as SeaQuery, SqliteQueryBuilder};
+use sqlparser::ast::{Query, SetExpr, Statement};
+use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, RedshiftSqlDialect, SQLiteDialect};
+use sqlparser::parser::Parser;
+
+use crate::error::{Error, Result};
+use crate::filters::Filters;
+use crate::schema::SourceSchema;
+
+pub use functions::{is_allowed as is_allowed_function, is_allowed_type};
+
+/// Longest SQL text the guard will parse; a model has no business writing more.
+pub const MAX_SQL_LEN: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SqlDialect {
+    Postgres,
+    Redshift,
+    Sqlite,
+    Mysql,
+}
+
+impl SqlDialect {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => Self::Postgres,
+            "redshift" => Self::Redshift,
+            "sqlite" => Self::Sqlite,
+            "mysql" | "mariadb" => Self::Mysql,
+            _ => return None,
+        })
+    }
+
+    fn parser_dialect(self) -> Box<dyn Dialect> {
+        match self {
+            Self::Postgres => Box::new(PostgreSqlDialect {}),
+            Self::Redshift => Box::new(RedshiftSqlDialect {}),
+            Self::Sqlite => Box::new(SQLiteDialect {}),
+            Self::Mysql => Box::new(MySqlDialect {}),
+        }
+    }
+
+    /// The key a table name is looked up by, as the database itself would compare names.
+    fn table_key(self, name: &str) -> String {
+        match self {
+            Self::Postgres | Self::Mysql => name.to_string(),
+            Self::Redshift | Self::Sqlite => name.to_ascii_lowercase(),
+        }
+    }
+
+    /// The schema that unqualified names resolve to (the pinned search path).
+    fn default_schema(self) -> Option<&'static str> {
+        match self {
+            Self::Postgres | Self::Redshift => Some("public"),
+            Self::Sqlite => Some("main"),
+            Self::Mysql => None,
+        }
+    }
+}
+
+/// SQL that passed the guard. Only the guard can make one, so a connector that takes a
+/// `GuardedSql` cannot be handed unchecked text by mistake.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GuardedSql {
+    sql: String,
+    display: String,
+}
+
+impl GuardedSql {
+    /// The rewritten SQL that runs on the database.
+    pub fn as_str(&self) -> &str {
+        &self.sql
+    }
+    /// The caller's query as the space sees it (checked and normalised, before the filters).
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+}
+
+struct VisibleTable {
+    /// The filtered derived query that replaces each reference, parsed once.
+    fenced: Query,
+}
+
+/// A guard for one space: the source's dialect and schema, and the space's filters.
+pub struct SpaceGuard {
+    dialect: SqlDialect,
+    tables: HashMap<String, VisibleTable>,
+    view: SourceSchema,
+    database: Option<String>,
+}
+
+impl SpaceGuard {
+    /// `database` is the MySQL database name that a qualified name may use.
+    pub fn new(dialect: SqlDialect, schema: &SourceSchema, filters: &Filters, database: Option<&str>) -> Result<Self> {
+        let mut tables = HashMap::new();
+        let mut view = SourceSchema::default();
+        let condition = filters.condition();
+        for (name, table) in &schema.tables {
+            if !filters.applies_to(table) {
+                continue;
+            }
+            let mut q = SeaQuery::select();
+            q.column(Asterisk);
+            match dialect.default_schema() {
+                Some(schema) => q.from((schema.to_string(), name.clone())),
+                None => q.from(name.clone()),
+            };
+            if !filters.is_empty() {
+                q.cond_where(condition.clone());
+            }
+            let sql = match dialect {
+                SqlDialect::Postgres | SqlDialect::Redshift => q.to_string(PostgresQueryBuilder),
+                SqlDialect::Sqlite => q.to_string(SqliteQueryBuilder),
+                SqlDialect::Mysql => q.to_string(MysqlQueryBuilder),
+            };
+            let fenced = parse_one(dialect, &sql).map_err(|e| {
+                Error::Internal(format!("filter predicate for {name} did not re-parse: {e}"))
+            })?;
+            tables.insert(dialect.table_key(name), VisibleTable { fenced });
+            view.tables.insert(name.clone(), table.clone());
+        }
+        Ok(SpaceGuard {
+            dialect,
+            tables,
+            view,
+            database: database.map(str::to_string),
+        })
+    }
+
+    pub fn dialect(&self) -> SqlDialect {
+        self.dialect
+    }
+
+    /// The tables and columns this space shows: what the agent may be told about.
+    pub fn visible_schema(&self) -> &SourceSchema {
+        &self.view
+    }
+
+    /// Checks a query and rewrites it so that it only ever sees the space's rows.
+    pub fn check(&self, sql: &str) -> Result<GuardedSql> {
+        if sql.len() > MAX_SQL_LEN {
+            return Err(Error::QueryRejected(format!(
+                "the query is longer than {MAX_SQL_LEN} characters"
+            )));
+        }
+        let mut query = parse_one(self.dialect, sql)?;
+        let display = query.to_string();
+        walker::rewrite(self, &mut query)?;
+        Ok(GuardedSql {
+            sql: query.to_string(),
+            display,
+        })
+    }
+}
+
+/// Parses exactly one query statement in the dialect, refusing anything else.
+fn parse_one(dialect: SqlDialect, sql: &str) -> Result<Query> {
+    let d = dialect.parser_dialect();
+    let mut statements = Parser::new(d.as_ref())
+        .with_recursion_limit(64)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .map_err(|e| Error::QueryRejected(format!("the SQL does not parse: {e}")))?;
+    if statements.len() != 1 {
+        return Err(Error::QueryRejected(format!(
+            "exactly one statement is allowed, found {}",
+            statements.len()
+        )));
+    }
+    match statements.pop() {
+        Some(Statement::Query(q)) => match *q.body {
+            SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) => Ok(*q),
+            _ => Err(Error::QueryRejected(
+                "only SELECT queries are allowed (no INSERT, UPDATE, DELETE, MERGE or TABLE)".into(),
+            )),
+        },
+        Some(other) => Err(Error::QueryRejected(format!(
+            "only a single SELECT query is allowed; this is a {} statement",
+            statement_kind(&other)
+        ))),
+        None => Err(Error::QueryRejected("the SQL is empty".into())),
+    }
+}
+
+fn statement_kind(s: &Statement) -> String {
+    let text = s.to_string();
+    text.split_whitespace()
+        .next()
+        .unwrap_or("unknown")
+        .to_ascii_uppercase()
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../../README.md")]
+
+pub mod agent;
+pub mod connector;
+pub mod crypto;
+pub mod error;
+pub mod filters;
+pub mod guard;
+pub mod ids;
+pub mod model;
+pub mod schema;
+pub mod store;
+pub mod token;
+
+pub use error::{Error, Result};
