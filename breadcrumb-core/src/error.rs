@@ -45,6 +45,8 @@ pub enum Error {
     Unauthorized,
     #[error("the embed token has expired")]
     TokenExpired,
+    #[error("this endpoint is for partners (X-API-Key), not embed tokens")]
+    Forbidden,
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("invalid request")]
@@ -64,6 +66,8 @@ pub enum Error {
     QueryFailed(String),
     #[error("{0}")]
     QuotaExceeded(String),
+    #[error("the request body is too large: {0}")]
+    PayloadTooLarge(String),
     #[error("the language model failed: {0}")]
     Upstream(String),
     /// Storage or other internal failures; the detail is logged, never shown to a client.
@@ -76,6 +80,7 @@ impl Error {
         match self {
             Error::Unauthorized => "unauthorized",
             Error::TokenExpired => "token_expired",
+            Error::Forbidden => "forbidden",
             Error::NotFound(_) => "not_found",
             Error::Validation(_) => "validation_error",
             Error::Conflict(_) => "conflict",
@@ -89,6 +94,7 @@ impl Error {
             Error::QueryRejected(_) => "query_rejected",
             Error::QueryFailed(_) => "query_failed",
             Error::QuotaExceeded(_) => "quota_exceeded",
+            Error::PayloadTooLarge(_) => "payload_too_large",
             Error::Upstream(_) => "upstream_error",
             Error::Internal(_) => "internal_error",
         }

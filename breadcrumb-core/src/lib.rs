@@ -9,7 +9,9 @@ pub mod guard;
 pub mod ids;
 pub mod model;
 pub mod schema;
+pub mod service;
 pub mod store;
 pub mod token;
 
 pub use error::{Error, Result};
+pub use service::{Breadcrumb, EndUser, Principal, ServiceConfig};

@@ -1,1 +1,103 @@
-pub fn x(){}
+//! Breadcrumb's HTTP adapter: handlers parse the request, call [`breadcrumb_core::Breadcrumb`]
+//! and map its errors in one place ([`error`]). No business rule lives here.
+
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod routes;
+pub mod startup;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use breadcrumb_core::Breadcrumb;
+use breadcrumb_core::error::FieldError;
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use routes::{conversations, embed, meta, sources, spaces};
+
+/// Largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<Breadcrumb>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Breadcrumb API", version = "0.1.0", description = "This is the API for Breadcrumb"),
+    paths(
+        sources::list, sources::create, sources::get, sources::delete, sources::schema,
+        spaces::create, spaces::list, spaces::get, spaces::delete,
+        embed::token,
+        conversations::send, conversations::messages, conversations::get, conversations::delete,
+        conversations::create, conversations::list,
+    ),
+    modifiers(&Security),
+    tags((name = "sources", description = "Manage data sources like database connectors"),
+         (name = "spaces", description = "Manage spaces, which are filtered views of data sources shared with customers"),
+         (name = "embed", description = "Endpoints for embedded authentication and user management"),
+         (name = "conversations", description = "AI-powered chat interface for data analysis"))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme("APIKeyHeader", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        c.add_security_scheme(
+            "BearerAuth",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// `limit` as given in the query string; a non-number is a 422 like any other bad input.
+pub fn parse_limit(raw: Option<&str>) -> Result<Option<i64>, error::ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(s) => s.parse::<i64>().map(Some).map_err(|_| {
+            error::ApiError(breadcrumb_core::Error::Validation(vec![FieldError::query(
+                "limit",
+                "`limit` must be an integer between 1 and 1000",
+                "int_parsing",
+            )]))
+        }),
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/sources/database", get(sources::list).post(sources::create))
+        .route("/v1/sources/database/{source_id}", get(sources::get).delete(sources::delete))
+        .route("/v1/sources/database/{source_id}/schema", get(sources::schema))
+        .route("/v1/spaces", get(spaces::list).post(spaces::create))
+        .route("/v1/spaces/{space_id}", get(spaces::get).delete(spaces::delete))
+        .route("/v1/embed/token", axum::routing::post(embed::token))
+        .route("/v1/conversations", get(conversations::list).post(conversations::create))
+        .route("/v1/conversations/{conversation_id}", get(conversations::get).delete(conversations::delete))
+        .route("/v1/conversations/{conversation_id}/messages", get(conversations::messages).post(conversations::send))
+        .route("/healthz", get(meta::healthz))
+        .route("/readyz", get(meta::readyz))
+        .route("/metrics", get(meta::metrics))
+        .route("/openapi.json", get(meta::openapi))
+        .route("/docs", get(meta::docs))
+        .route("/embed", get(meta::embed_page))
+        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({"detail": "no such endpoint", "code": "not_found"}))) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -175,6 +175,19 @@ impl OfflineAgent {
                 None
             };
         }
+        if group.is_none()
+            && let Some(i) = ws.iter().position(|w| matches!(w.as_str(), "top" | "bottom" | "best" | "worst"))
+        {
+            let rest = &ws[i + 1..(i + 4).min(ws.len())];
+            group = schema
+                .columns
+                .keys()
+                .filter(|c| !kind(c).is_numeric())
+                .map(|c| (mention(c, rest), c))
+                .filter(|(s, _)| *s > 0)
+                .max_by_key(|(s, _)| *s)
+                .map(|(_, c)| c.clone());
+        }
         let grain = grain.and_then(|g| {
             let temporal: Vec<&String> = schema.columns.keys().filter(|c| kind(c).is_temporal() || c.ends_with("_at") || c.ends_with("_date")).collect();
             temporal
@@ -357,7 +370,9 @@ impl Agent for OfflineAgent {
     async fn answer(&self, req: AgentRequest<'_>) -> Result<AgentReply> {
         let mut ws = words(req.question);
         // A follow-up such as "and by month?" leans on the previous question.
-        if ws.len() <= 4
+        let follow_up = ws.first().is_some_and(|w| matches!(w.as_str(), "and" | "by" | "per" | "what" | "now" | "also" | "only"));
+        if follow_up
+            && ws.len() <= 6
             && let Some(prev) = req.history.iter().rev().find(|m| m.role == crate::model::Role::User)
         {
             let mut merged = words(&prev.text);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, Column, MySqlPool, Row, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Column, Connection, MySqlPool, Row, TypeInfo, ValueRef};
 
 use super::decode::{RowSink, from_text};
 use super::{Connector, QueryLimits, connect_error};
@@ -29,12 +29,15 @@ impl MySqlConnector {
             .password(&spec.password)
             .database(&spec.database)
             .statement_cache_capacity(0);
+        // One direct attempt first: a pool would retry a refused connection until its timeout.
+        let probe = sqlx::MySqlConnection::connect_with(&options)
+            .await
+            .map_err(|e| connect_error(e, spec))?;
+        let _ = probe.close().await;
         let pool = MySqlPoolOptions::new()
             .max_connections(5)
             .acquire_timeout(timeout)
-            .connect_with(options)
-            .await
-            .map_err(|e| connect_error(e, spec))?;
+            .connect_lazy_with(options);
         Ok(MySqlConnector {
             pool,
             database: spec.database.clone(),

@@ -35,18 +35,21 @@ impl PostgresConnector {
         if redshift {
             options = options.extra_float_digits(None);
         }
+        // One direct attempt first: a pool would retry a refused connection until its timeout.
+        let mut probe = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(|e| connect_error(e, spec))?;
+        sqlx::raw_sql("SELECT 1")
+            .execute(&mut probe)
+            .await
+            .map_err(|e| connect_error(e, spec))?;
+        let _ = probe.close().await;
         let pool = PgPoolOptions::new()
             .max_connections(5)
             .min_connections(0)
             .acquire_timeout(timeout)
             .idle_timeout(Duration::from_secs(300))
-            .connect_with(options)
-            .await
-            .map_err(|e| connect_error(e, spec))?;
-        sqlx::raw_sql("SELECT 1")
-            .execute(&pool)
-            .await
-            .map_err(|e| connect_error(e, spec))?;
+            .connect_lazy_with(options);
         Ok(PostgresConnector {
             pool,
             dialect: if redshift { SqlDialect::Redshift } else { SqlDialect::Postgres },

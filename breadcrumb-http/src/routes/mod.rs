@@ -1,0 +1,5 @@
+pub mod conversations;
+pub mod embed;
+pub mod meta;
+pub mod sources;
+pub mod spaces;
