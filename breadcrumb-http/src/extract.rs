@@ -38,6 +38,23 @@ where
     }
 }
 
+/// A partner caller: end users are refused before their request body is even read.
+pub struct PartnerAuth(pub Principal);
+
+impl<S> FromRequestParts<S> for PartnerAuth
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Auth(who) = Auth::from_request_parts(parts, state).await?;
+        who.partner()?;
+        Ok(PartnerAuth(who))
+    }
+}
+
 /// A JSON body. Malformed JSON, missing fields and wrong types are 422s naming the field.
 pub struct Body<T>(pub T);
 

@@ -46,8 +46,8 @@ impl Principal {
         }
     }
 
-    /// Partner-only operations refuse end users.
-    fn partner(&self) -> Result<&Partner> {
+    /// Partner-only operations refuse end users, before they look at the request.
+    pub fn partner(&self) -> Result<&Partner> {
         match self {
             Principal::Partner(p) => Ok(p),
             Principal::EndUser(_) => Err(Error::Forbidden),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Auth, Body};
+use crate::extract::{Auth, Body, PartnerAuth};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Paging {
@@ -52,7 +52,7 @@ pub async fn delete(State(s): State<AppState>, Auth(who): Auth, Path(id): Path<S
 /// Create a conversation over chosen spaces or sources (partner)
 #[utoipa::path(post, path = "/v1/conversations", tag = "conversations", security(("APIKeyHeader" = [])),
     request_body = CreateConversation, responses((status = 201, body = ConversationView), (status = 404), (status = 409)))]
-pub async fn create(State(s): State<AppState>, Auth(who): Auth, Body(req): Body<CreateConversation>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
+pub async fn create(State(s): State<AppState>, PartnerAuth(who): PartnerAuth, Body(req): Body<CreateConversation>) -> ApiResult<(StatusCode, Json<ConversationView>)> {
     Ok((StatusCode::CREATED, Json(s.service.create_conversation(&who, req).await?)))
 }
 

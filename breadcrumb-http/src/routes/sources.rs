@@ -8,7 +8,7 @@ use breadcrumb_core::schema::SourceSchema;
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Auth, Body};
+use crate::extract::{Auth, Body, PartnerAuth};
 
 /// List database connectors
 #[utoipa::path(get, path = "/v1/sources/database", tag = "sources", security(("APIKeyHeader" = [])),
@@ -20,7 +20,7 @@ pub async fn list(State(s): State<AppState>, Auth(who): Auth) -> ApiResult<Json<
 /// Create a database connector (tested before it is stored)
 #[utoipa::path(post, path = "/v1/sources/database", tag = "sources", security(("APIKeyHeader" = [])),
     request_body = CreateSource, responses((status = 201, body = DatabaseConnector), (status = 400), (status = 422)))]
-pub async fn create(State(s): State<AppState>, Auth(who): Auth, Body(req): Body<CreateSource>) -> ApiResult<(StatusCode, Json<DatabaseConnector>)> {
+pub async fn create(State(s): State<AppState>, PartnerAuth(who): PartnerAuth, Body(req): Body<CreateSource>) -> ApiResult<(StatusCode, Json<DatabaseConnector>)> {
     Ok((StatusCode::CREATED, Json(s.service.create_source(&who, req).await?)))
 }
 

@@ -7,12 +7,12 @@ use breadcrumb_core::model::{CreateSpace, Space};
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Auth, Body};
+use crate::extract::{Auth, Body, PartnerAuth};
 
 /// Create a new space
 #[utoipa::path(post, path = "/v1/spaces", tag = "spaces", security(("APIKeyHeader" = [])),
     request_body = CreateSpace, responses((status = 201, body = Space), (status = 404), (status = 422)))]
-pub async fn create(State(s): State<AppState>, Auth(who): Auth, Body(req): Body<CreateSpace>) -> ApiResult<(StatusCode, Json<Space>)> {
+pub async fn create(State(s): State<AppState>, PartnerAuth(who): PartnerAuth, Body(req): Body<CreateSpace>) -> ApiResult<(StatusCode, Json<Space>)> {
     Ok((StatusCode::CREATED, Json(s.service.create_space(&who, req).await?)))
 }
 
