@@ -95,7 +95,8 @@ impl Cipher {
 
     /// Fails when the text was sealed under another key or was tampered with.
     pub fn open(&self, sealed: &str) -> Result<String> {
-        let bad = || Error::Internal("stored secret does not decrypt under the configured key".into());
+        let bad =
+            || Error::Internal("stored secret does not decrypt under the configured key".into());
         let mut parts = sealed.split('.');
         let (Some("v1"), Some(n), Some(c), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())

@@ -231,7 +231,9 @@ fn fits(s: &Scalar, kind: ColumnKind) -> bool {
         (ColumnKind::Decimal, Scalar::Int(_) | Scalar::Float(_)) => true,
         (ColumnKind::Text, Scalar::Text(_)) => true,
         (ColumnKind::Boolean, Scalar::Bool(_)) => true,
-        (ColumnKind::Date, Scalar::Text(t)) => chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok(),
+        (ColumnKind::Date, Scalar::Text(t)) => {
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").is_ok()
+        }
         (ColumnKind::Timestamp, Scalar::Text(t)) => {
             chrono::DateTime::parse_from_rfc3339(t).is_ok()
                 || chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S").is_ok()

@@ -55,7 +55,13 @@ impl ColumnKind {
             ColumnKind::Timestamp
         } else if t == "date" {
             ColumnKind::Date
-        } else if t.contains("char") || t == "text" || t == "uuid" || t.starts_with("enum") || t == "citext" || t == "name" {
+        } else if t.contains("char")
+            || t == "text"
+            || t == "uuid"
+            || t.starts_with("enum")
+            || t == "citext"
+            || t == "name"
+        {
             ColumnKind::Text
         } else {
             ColumnKind::Other

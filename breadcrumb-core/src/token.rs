@@ -42,7 +42,13 @@ impl TokenService {
         })
     }
 
-    pub fn issue(&self, partner: &str, customer: &str, space: Option<&str>, user: &str) -> Result<(String, DateTime<Utc>)> {
+    pub fn issue(
+        &self,
+        partner: &str,
+        customer: &str,
+        space: Option<&str>,
+        user: &str,
+    ) -> Result<(String, DateTime<Utc>)> {
         let now = Utc::now();
         let exp = now + self.lifetime;
         let claims = EmbedClaims {
@@ -57,7 +63,8 @@ impl TokenService {
             exp: exp.timestamp(),
             jti: crate::ids::new_id("jti"),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)?;
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(Error::internal)?;
         Ok((token, exp))
     }
 
@@ -89,10 +96,18 @@ mod tests {
     #[test]
     fn a_token_verifies_only_under_its_key_and_until_it_expires() {
         let s = service(&"s".repeat(32), Duration::hours(1));
-        let (t, _) = s.issue("partner_1", "cust_1", Some("space_1"), "user_1").unwrap();
+        let (t, _) = s
+            .issue("partner_1", "cust_1", Some("space_1"), "user_1")
+            .unwrap();
         let c = s.verify(&t).unwrap();
-        assert_eq!((c.partner.as_str(), c.customer.as_str(), c.space.as_deref()), ("partner_1", "cust_1", Some("space_1")));
-        assert!(matches!(service(&"x".repeat(32), Duration::hours(1)).verify(&t), Err(Error::Unauthorized)));
+        assert_eq!(
+            (c.partner.as_str(), c.customer.as_str(), c.space.as_deref()),
+            ("partner_1", "cust_1", Some("space_1"))
+        );
+        assert!(matches!(
+            service(&"x".repeat(32), Duration::hours(1)).verify(&t),
+            Err(Error::Unauthorized)
+        ));
         let expired = service(&"s".repeat(32), Duration::seconds(-120));
         let (t, _) = expired.issue("p", "c", None, "u").unwrap();
         assert!(matches!(s.verify(&t), Err(Error::TokenExpired)));

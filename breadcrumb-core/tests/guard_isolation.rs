@@ -6,11 +6,11 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use breadcrumb_core::Error;
 use breadcrumb_core::connector::{Connector, PostgresConnector, QueryLimits};
 use breadcrumb_core::filters::Filters;
 use breadcrumb_core::guard::{SpaceGuard, SqlDialect};
 use breadcrumb_core::model::{ConnectionSpec, DatabaseType, QueryData};
-use breadcrumb_core::Error;
 
 const SETUP: &str = "
 CREATE TABLE orders (id int PRIMARY KEY, customer_id text NOT NULL, amount numeric NOT NULL, note text);
@@ -18,8 +18,10 @@ CREATE TABLE secrets (id int, secret text);
 INSERT INTO secrets VALUES (1, 'TOPSECRET');
 ";
 
-const TENANT_A: &str = "INSERT INTO orders VALUES (1, 'a', 10, 'a-note-1'), (2, 'a', 20, '5'), (3, 'a', 30, NULL);";
-const TENANT_B: &str = "INSERT INTO orders VALUES (101, 'b', 1000, 'b-secret-note'), (102, 'b', 2000, 'bbb-only');";
+const TENANT_A: &str =
+    "INSERT INTO orders VALUES (1, 'a', 10, 'a-note-1'), (2, 'a', 20, '5'), (3, 'a', 30, NULL);";
+const TENANT_B: &str =
+    "INSERT INTO orders VALUES (101, 'b', 1000, 'b-secret-note'), (102, 'b', 2000, 'bbb-only');";
 
 async fn connector(url: &str) -> PostgresConnector {
     let u = url.strip_prefix("postgres://").unwrap();
@@ -44,12 +46,26 @@ async fn connector(url: &str) -> PostgresConnector {
 async fn exec(url: &str, sql: &str) {
     use sqlx::Connection;
     let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut c).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut c)
+        .await
+        .unwrap();
 }
 
 fn leaked(data: &QueryData) -> bool {
     let text = serde_json::to_string(&data.rows).unwrap();
-    ["b-secret", "bbb-only", "1000", "2000", "3000", "101", "102", "TOPSECRET"].iter().any(|s| text.contains(s))
+    [
+        "b-secret",
+        "bbb-only",
+        "1000",
+        "2000",
+        "3000",
+        "101",
+        "102",
+        "TOPSECRET",
+    ]
+    .iter()
+    .any(|s| text.contains(s))
 }
 
 /// Attacks by technique; each must be refused or show nothing of tenant B.
@@ -108,14 +124,22 @@ const ATTACKS: &[&str] = &[
 
 #[tokio::test]
 async fn no_attack_shows_another_tenants_rows() {
-    let Some(full) = common::fresh_pg_database().await else { return };
+    let Some(full) = common::fresh_pg_database().await else {
+        return;
+    };
     exec(&full, &format!("{SETUP}{TENANT_A}{TENANT_B}")).await;
     let conn = connector(&full).await;
     let schema = conn.schema().await.unwrap();
     let filters = Filters::parse(Some(&serde_json::json!({"customer_id": "a"}))).unwrap();
     let guard = SpaceGuard::new(SqlDialect::Postgres, &schema, &filters, None).unwrap();
-    assert!(!guard.visible_schema().tables.contains_key("secrets"), "a table without the filter column is invisible");
-    let limits = QueryLimits { timeout: Duration::from_secs(3), ..Default::default() };
+    assert!(
+        !guard.visible_schema().tables.contains_key("secrets"),
+        "a table without the filter column is invisible"
+    );
+    let limits = QueryLimits {
+        timeout: Duration::from_secs(3),
+        ..Default::default()
+    };
     let mut accepted = 0;
     for sql in ATTACKS {
         match guard.check(sql) {
@@ -124,50 +148,83 @@ async fn no_attack_shows_another_tenants_rows() {
             Ok(g) => match conn.run(&g, &limits).await {
                 Ok(data) => {
                     accepted += 1;
-                    assert!(!leaked(&data), "{sql} leaked: {:?} via {}", data.rows, g.as_str());
+                    assert!(
+                        !leaked(&data),
+                        "{sql} leaked: {:?} via {}",
+                        data.rows,
+                        g.as_str()
+                    );
                 }
                 Err(Error::QueryFailed(msg)) => {
-                    assert!(!msg.contains("b-secret") && !msg.contains("bbb"), "{sql}: error leaked a value: {msg}")
+                    assert!(
+                        !msg.contains("b-secret") && !msg.contains("bbb"),
+                        "{sql}: error leaked a value: {msg}"
+                    )
                 }
                 Err(other) => panic!("{sql}: unexpected {other:?}"),
             },
         }
     }
-    assert!(accepted >= 15, "the guard should still accept ordinary queries ({accepted})");
+    assert!(
+        accepted >= 15,
+        "the guard should still accept ordinary queries ({accepted})"
+    );
     // The database is unchanged.
     let g = guard.check("SELECT count(*) FROM orders").unwrap();
     let all = SpaceGuard::new(SqlDialect::Postgres, &schema, &Filters::default(), None).unwrap();
-    let n = conn.run(&all.check("SELECT count(*) FROM orders").unwrap(), &limits).await.unwrap();
+    let n = conn
+        .run(&all.check("SELECT count(*) FROM orders").unwrap(), &limits)
+        .await
+        .unwrap();
     assert_eq!(n.rows[0][0], serde_json::json!(5));
-    assert_eq!(conn.run(&g, &limits).await.unwrap().rows[0][0], serde_json::json!(3));
+    assert_eq!(
+        conn.run(&g, &limits).await.unwrap().rows[0][0],
+        serde_json::json!(3)
+    );
 }
 
 fn as_set(d: &QueryData) -> BTreeSet<String> {
-    d.rows.iter().map(|r| serde_json::to_string(r).unwrap()).collect()
+    d.rows
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect()
 }
 
 #[tokio::test]
 async fn accepted_queries_answer_as_on_a_database_of_the_space_alone() {
-    let Some(full) = common::fresh_pg_database().await else { return };
-    let Some(alone) = common::fresh_pg_database().await else { return };
+    let Some(full) = common::fresh_pg_database().await else {
+        return;
+    };
+    let Some(alone) = common::fresh_pg_database().await else {
+        return;
+    };
     exec(&full, &format!("{SETUP}{TENANT_A}{TENANT_B}")).await;
     exec(&alone, &format!("{SETUP}{TENANT_A}")).await;
     let (cf, ca) = (connector(&full).await, connector(&alone).await);
     let schema = cf.schema().await.unwrap();
     let filters = Filters::parse(Some(&serde_json::json!({"customer_id": "a"}))).unwrap();
     let guard = SpaceGuard::new(SqlDialect::Postgres, &schema, &filters, None).unwrap();
-    let open = SpaceGuard::new(SqlDialect::Postgres, &ca.schema().await.unwrap(), &Filters::default(), None).unwrap();
+    let open = SpaceGuard::new(
+        SqlDialect::Postgres,
+        &ca.schema().await.unwrap(),
+        &Filters::default(),
+        None,
+    )
+    .unwrap();
     let limits = QueryLimits::default();
     let mut compared = 0;
     for sql in ATTACKS {
         let Ok(g) = guard.check(sql) else { continue };
-        let (Ok(a), Ok(b)) = (cf.run(&g, &limits).await, async {
-            match open.check(sql) {
-                Ok(o) => ca.run(&o, &limits).await,
-                Err(e) => Err(e),
+        let (Ok(a), Ok(b)) = (
+            cf.run(&g, &limits).await,
+            async {
+                match open.check(sql) {
+                    Ok(o) => ca.run(&o, &limits).await,
+                    Err(e) => Err(e),
+                }
             }
-        }
-        .await) else {
+            .await,
+        ) else {
             continue;
         };
         assert_eq!(as_set(&a), as_set(&b), "{sql}");

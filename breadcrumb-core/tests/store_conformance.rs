@@ -42,16 +42,35 @@ fn message(text: &str) -> Message {
         message_id: ids::new_message_id(),
         created_at: Utc::now(),
         sql: Some("SELECT 1".into()),
-        data: Some(QueryData { columns: vec![], rows: vec![vec![serde_json::json!(1)]], truncated: false }),
+        data: Some(QueryData {
+            columns: vec![],
+            rows: vec![vec![serde_json::json!(1)]],
+            truncated: false,
+        }),
     }
 }
 
 async fn conformance(store: Arc<dyn MetaStore>) {
     // partners and keys
-    let p = Partner { partner_id: ids::new_id("partner"), name: "p".into(), created_at: Utc::now() };
+    let p = Partner {
+        partner_id: ids::new_id("partner"),
+        name: "p".into(),
+        created_at: Utc::now(),
+    };
     store.insert_partner(&p).await.unwrap();
-    store.insert_api_key(&p.partner_id, "hash1", "k").await.unwrap();
-    assert_eq!(store.partner_by_key_hash("hash1").await.unwrap().unwrap().partner_id, p.partner_id);
+    store
+        .insert_api_key(&p.partner_id, "hash1", "k")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .partner_by_key_hash("hash1")
+            .await
+            .unwrap()
+            .unwrap()
+            .partner_id,
+        p.partner_id
+    );
     assert!(store.partner_by_key_hash("nope").await.unwrap().is_none());
     assert!(store.revoke_api_key("hash1").await.unwrap());
     assert!(store.partner_by_key_hash("hash1").await.unwrap().is_none());
@@ -63,10 +82,28 @@ async fn conformance(store: Arc<dyn MetaStore>) {
     // sources are scoped by partner
     let s = source(&p.partner_id);
     store.insert_source(&s).await.unwrap();
-    assert_eq!(store.get_source(&p.partner_id, &s.connector.source_id).await.unwrap(), Some(s.clone()));
-    assert!(store.get_source("partner_other", &s.connector.source_id).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .get_source(&p.partner_id, &s.connector.source_id)
+            .await
+            .unwrap(),
+        Some(s.clone())
+    );
+    assert!(
+        store
+            .get_source("partner_other", &s.connector.source_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.list_sources(&p.partner_id).await.unwrap().len(), 1);
-    assert!(store.list_sources("partner_other").await.unwrap().is_empty());
+    assert!(
+        store
+            .list_sources("partner_other")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // spaces
     let sp = Space {
         space_id: ids::new_id("space"),
@@ -78,13 +115,39 @@ async fn conformance(store: Arc<dyn MetaStore>) {
         created_at: Utc::now(),
     };
     store.insert_space(&sp).await.unwrap();
-    assert_eq!(store.get_space(&p.partner_id, &sp.space_id).await.unwrap(), Some(sp.clone()));
-    assert!(store.get_space("partner_other", &sp.space_id).await.unwrap().is_none());
-    assert!(!store.delete_space("partner_other", &sp.space_id).await.unwrap());
+    assert_eq!(
+        store.get_space(&p.partner_id, &sp.space_id).await.unwrap(),
+        Some(sp.clone())
+    );
+    assert!(
+        store
+            .get_space("partner_other", &sp.space_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !store
+            .delete_space("partner_other", &sp.space_id)
+            .await
+            .unwrap()
+    );
     // users are unique per partner and email
-    let u = User { user_id: ids::new_id("user"), partner_id: p.partner_id.clone(), email: "a@b.c".into(), name: "A".into(), created_at: Utc::now() };
+    let u = User {
+        user_id: ids::new_id("user"),
+        partner_id: p.partner_id.clone(),
+        email: "a@b.c".into(),
+        name: "A".into(),
+        created_at: Utc::now(),
+    };
     let first = store.upsert_user(&u).await.unwrap();
-    let again = store.upsert_user(&User { user_id: ids::new_id("user"), ..u.clone() }).await.unwrap();
+    let again = store
+        .upsert_user(&User {
+            user_id: ids::new_id("user"),
+            ..u.clone()
+        })
+        .await
+        .unwrap();
     assert_eq!(first.user_id, again.user_id);
     // conversations and messages
     let c = Conversation {
@@ -92,28 +155,85 @@ async fn conformance(store: Arc<dyn MetaStore>) {
         partner_id: p.partner_id.clone(),
         user_id: Some(first.user_id.clone()),
         customer_id: Some("cust_1".into()),
-        data_sources: vec![DataSourceRef { kind: DataSourceType::Space, id: sp.space_id.clone(), name: "n".into() }],
+        data_sources: vec![DataSourceRef {
+            kind: DataSourceType::Space,
+            id: sp.space_id.clone(),
+            name: "n".into(),
+        }],
         created_at: Utc::now(),
     };
     store.insert_conversation(&c).await.unwrap();
-    assert!(matches!(store.insert_conversation(&c).await, Err(Error::Conflict(_))));
-    assert_eq!(store.get_conversation(&c.conversation_id).await.unwrap().unwrap().data_sources, c.data_sources);
+    assert!(matches!(
+        store.insert_conversation(&c).await,
+        Err(Error::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .get_conversation(&c.conversation_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .data_sources,
+        c.data_sources
+    );
     let msgs: Vec<Message> = (0..25).map(|i| message(&format!("m{i}"))).collect();
     for m in &msgs {
         store.insert_message(&c.conversation_id, m).await.unwrap();
     }
-    let page = store.list_messages(&c.conversation_id, None, 10).await.unwrap();
+    let page = store
+        .list_messages(&c.conversation_id, None, 10)
+        .await
+        .unwrap();
     assert_eq!(page, msgs[..10]);
-    let page = store.list_messages(&c.conversation_id, Some(&msgs[9].message_id), 100).await.unwrap();
+    let page = store
+        .list_messages(&c.conversation_id, Some(&msgs[9].message_id), 100)
+        .await
+        .unwrap();
     assert_eq!(page, msgs[10..]);
-    assert_eq!(store.list_conversations(&p.partner_id, Some(&first.user_id)).await.unwrap().len(), 1);
-    assert!(store.list_conversations(&p.partner_id, Some("user_other")).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .list_conversations(&p.partner_id, Some(&first.user_id))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .list_conversations(&p.partner_id, Some("user_other"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.delete_conversation(&c.conversation_id).await.unwrap());
-    assert!(store.get_conversation(&c.conversation_id).await.unwrap().is_none());
-    assert!(store.list_messages(&c.conversation_id, None, 100).await.unwrap().is_empty());
+    assert!(
+        store
+            .get_conversation(&c.conversation_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .list_messages(&c.conversation_id, None, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // deleting a source
-    assert!(store.delete_source(&p.partner_id, &s.connector.source_id).await.unwrap());
-    assert!(store.get_source(&p.partner_id, &s.connector.source_id).await.unwrap().is_none());
+    assert!(
+        store
+            .delete_source(&p.partner_id, &s.connector.source_id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .get_source(&p.partner_id, &s.connector.source_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -129,13 +249,27 @@ async fn sqlite_store_conforms() {
     conformance(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     // Re-opening runs no migration twice and keeps the data.
     let again = SqlStore::connect(&url).await.unwrap();
-    assert_eq!(breadcrumb_core::store::SettingStore::get_setting(&again, "a").await.unwrap().as_deref(), Some("2"));
+    assert_eq!(
+        breadcrumb_core::store::SettingStore::get_setting(&again, "a")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2")
+    );
 }
 
 #[tokio::test]
 async fn postgres_store_conforms() {
-    let Some(url) = common::fresh_pg_database().await else { return };
+    let Some(url) = common::fresh_pg_database().await else {
+        return;
+    };
     conformance(Arc::new(SqlStore::connect(&url).await.unwrap())).await;
     let again = SqlStore::connect(&url).await.unwrap();
-    assert_eq!(breadcrumb_core::store::SettingStore::get_setting(&again, "a").await.unwrap().as_deref(), Some("2"));
+    assert_eq!(
+        breadcrumb_core::store::SettingStore::get_setting(&again, "a")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("2")
+    );
 }

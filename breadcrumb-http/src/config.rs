@@ -26,7 +26,10 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
-            .field("bootstrap_api_key", &self.bootstrap_api_key.as_ref().map(|_| "***"))
+            .field(
+                "bootstrap_api_key",
+                &self.bootstrap_api_key.as_ref().map(|_| "***"),
+            )
             .field("llm_base_url", &self.llm_base_url)
             .field("llm_model", &self.llm_model)
             .field("llm_api_key", &self.llm_api_key.as_ref().map(|_| "***"))
@@ -65,7 +68,11 @@ impl Config {
             None => demo_default,
             Some("1" | "true" | "yes" | "on") => true,
             Some("0" | "false" | "no" | "off") => false,
-            Some(other) => return Err(format!("BREADCRUMB_DEMO must be true or false, not `{other}`")),
+            Some(other) => {
+                return Err(format!(
+                    "BREADCRUMB_DEMO must be true or false, not `{other}`"
+                ));
+            }
         };
         let token_lifetime_secs = match var("BREADCRUMB_TOKEN_TTL_SECS") {
             None => 3600,
@@ -77,8 +84,9 @@ impl Config {
         };
         Ok(Config {
             addr,
-            database_url: var("BREADCRUMB_DATABASE_URL")
-                .unwrap_or_else(|| format!("sqlite://{}/breadcrumb.db?mode=rwc", data_dir.display())),
+            database_url: var("BREADCRUMB_DATABASE_URL").unwrap_or_else(|| {
+                format!("sqlite://{}/breadcrumb.db?mode=rwc", data_dir.display())
+            }),
             data_dir,
             secret_key: var("BREADCRUMB_SECRET_KEY"),
             bootstrap_api_key: var("BREADCRUMB_BOOTSTRAP_API_KEY"),

@@ -22,7 +22,14 @@ const PRODUCTS: &[(&str, &str, f64)] = &[
     ("Support hours", "services", 90.0),
     ("Training", "services", 250.0),
 ];
-const STATUSES: &[&str] = &["delivered", "delivered", "delivered", "shipped", "pending", "cancelled"];
+const STATUSES: &[&str] = &[
+    "delivered",
+    "delivered",
+    "delivered",
+    "shipped",
+    "pending",
+    "cancelled",
+];
 
 /// Writes the demo database if it is not there yet. Deterministic: the same rows every time.
 pub async fn ensure_database(data_dir: &Path) -> Result<(), String> {
@@ -32,8 +39,12 @@ pub async fn ensure_database(data_dir: &Path) -> Result<(), String> {
     }
     let tmp = data_dir.join("demo.db.tmp");
     let _ = std::fs::remove_file(&tmp);
-    let opts = SqliteConnectOptions::new().filename(&tmp).create_if_missing(true);
-    let mut c = SqliteConnection::connect_with(&opts).await.map_err(|e| e.to_string())?;
+    let opts = SqliteConnectOptions::new()
+        .filename(&tmp)
+        .create_if_missing(true);
+    let mut c = SqliteConnection::connect_with(&opts)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut sql = String::from(
         "BEGIN;
          CREATE TABLE customers (customer_id TEXT NOT NULL, name TEXT NOT NULL, country TEXT, plan TEXT, signed_up_at DATE);
@@ -45,11 +56,15 @@ pub async fn ensure_database(data_dir: &Path) -> Result<(), String> {
         sql.push_str(&format!("INSERT INTO customers VALUES ('{id}', '{name}', '{country}', '{plan}', '2025-0{}-15');\n", 1 + id.len() % 9));
     }
     for (p, c, price) in PRODUCTS {
-        sql.push_str(&format!("INSERT INTO products VALUES ('{p}', '{c}', {price});\n"));
+        sql.push_str(&format!(
+            "INSERT INTO products VALUES ('{p}', '{c}', {price});\n"
+        ));
     }
     let mut seed: u64 = 42;
     let mut next = |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) % n
     };
     for i in 1..=900u64 {
@@ -57,7 +72,8 @@ pub async fn ensure_database(data_dir: &Path) -> Result<(), String> {
         let (product, category, price) = PRODUCTS[next(PRODUCTS.len() as u64) as usize];
         let qty = 1 + next(5);
         let day = next(334);
-        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default() + chrono::Days::new(day);
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
+            + chrono::Days::new(day);
         let status = STATUSES[next(STATUSES.len() as u64) as usize];
         sql.push_str(&format!(
             "INSERT INTO orders VALUES ({i}, '{customer}', '{product}', '{category}', '{status}', {qty}, {:.2}, '{date} {:02}:{:02}:00');\n",
@@ -67,7 +83,10 @@ pub async fn ensure_database(data_dir: &Path) -> Result<(), String> {
         ));
     }
     sql.push_str("COMMIT;");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.map_err(|e| e.to_string())?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut c)
+        .await
+        .map_err(|e| e.to_string())?;
     c.close().await.map_err(|e| e.to_string())?;
     std::fs::rename(&tmp, &path).map_err(|e| e.to_string())?;
     Ok(())
@@ -77,7 +96,10 @@ pub async fn ensure_database(data_dir: &Path) -> Result<(), String> {
 pub async fn ensure_registered(service: &Breadcrumb, partner: &Principal) -> Result<(), String> {
     let e = |e: breadcrumb_core::Error| e.to_string();
     let sources = service.list_sources(partner).await.map_err(e)?;
-    if sources.iter().any(|s| s.source_name.as_deref() == Some(DEMO_SOURCE)) {
+    if sources
+        .iter()
+        .any(|s| s.source_name.as_deref() == Some(DEMO_SOURCE))
+    {
         return Ok(());
     }
     let source = service

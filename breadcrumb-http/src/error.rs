@@ -21,7 +21,9 @@ pub fn status_of(e: &Error) -> StatusCode {
         Error::NotFound(_) => StatusCode::NOT_FOUND,
         Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Error::Conflict(_) => StatusCode::CONFLICT,
-        Error::Source { .. } | Error::QueryRejected(_) | Error::QueryFailed(_) => StatusCode::BAD_REQUEST,
+        Error::Source { .. } | Error::QueryRejected(_) | Error::QueryFailed(_) => {
+            StatusCode::BAD_REQUEST
+        }
         Error::QuotaExceeded(_) => StatusCode::TOO_MANY_REQUESTS,
         Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::Upstream(_) => StatusCode::BAD_GATEWAY,

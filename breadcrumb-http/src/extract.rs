@@ -89,9 +89,16 @@ fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
         _ if msg.starts_with("missing field") => "missing",
         _ => "type_error",
     };
-    if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+    if let Some(field) = msg
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
         loc.push(field.to_string());
     }
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    FieldError { loc, msg, kind: kind.into() }
+    FieldError {
+        loc,
+        msg,
+        kind: kind.into(),
+    }
 }

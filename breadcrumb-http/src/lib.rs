@@ -56,10 +56,18 @@ struct Security;
 impl utoipa::Modify for Security {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let c = doc.components.get_or_insert_with(Default::default);
-        c.add_security_scheme("APIKeyHeader", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))));
+        c.add_security_scheme(
+            "APIKeyHeader",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
         c.add_security_scheme(
             "BearerAuth",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -80,23 +88,52 @@ pub fn parse_limit(raw: Option<&str>) -> Result<Option<i64>, error::ApiError> {
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/v1/sources/database", get(sources::list).post(sources::create))
-        .route("/v1/sources/database/{source_id}", get(sources::get).delete(sources::delete))
-        .route("/v1/sources/database/{source_id}/schema", get(sources::schema))
+        .route(
+            "/v1/sources/database",
+            get(sources::list).post(sources::create),
+        )
+        .route(
+            "/v1/sources/database/{source_id}",
+            get(sources::get).delete(sources::delete),
+        )
+        .route(
+            "/v1/sources/database/{source_id}/schema",
+            get(sources::schema),
+        )
         .route("/v1/spaces", get(spaces::list).post(spaces::create))
-        .route("/v1/spaces/{space_id}", get(spaces::get).delete(spaces::delete))
+        .route(
+            "/v1/spaces/{space_id}",
+            get(spaces::get).delete(spaces::delete),
+        )
         .route("/v1/embed/token", axum::routing::post(embed::token))
-        .route("/v1/conversations", get(conversations::list).post(conversations::create))
-        .route("/v1/conversations/{conversation_id}", get(conversations::get).delete(conversations::delete))
-        .route("/v1/conversations/{conversation_id}/messages", get(conversations::messages).post(conversations::send))
+        .route(
+            "/v1/conversations",
+            get(conversations::list).post(conversations::create),
+        )
+        .route(
+            "/v1/conversations/{conversation_id}",
+            get(conversations::get).delete(conversations::delete),
+        )
+        .route(
+            "/v1/conversations/{conversation_id}/messages",
+            get(conversations::messages).post(conversations::send),
+        )
         .route("/healthz", get(meta::healthz))
         .route("/readyz", get(meta::readyz))
         .route("/metrics", get(meta::metrics))
         .route("/openapi.json", get(meta::openapi))
         .route("/docs", get(meta::docs))
         .route("/embed", get(meta::embed_page))
-        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(json!({"detail": "no such endpoint", "code": "not_found"}))) })
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(json!({"detail": "no such endpoint", "code": "not_found"})),
+            )
+        })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

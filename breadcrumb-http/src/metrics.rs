@@ -10,9 +10,12 @@ use axum::response::Response;
 
 use crate::AppState;
 
+/// (method, route, status) to (count, seconds).
+type Counters = BTreeMap<(String, String, u16), (u64, f64)>;
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), (u64, f64)>>,
+    requests: Mutex<Counters>,
 }
 
 impl Metrics {
@@ -42,7 +45,9 @@ pub async fn track(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let start = Instant::now();
     let resp = next.run(req).await;
     if let Ok(mut m) = s.metrics.requests.lock() {
-        let e = m.entry((method, route, resp.status().as_u16())).or_default();
+        let e = m
+            .entry((method, route, resp.status().as_u16()))
+            .or_default();
         e.0 += 1;
         e.1 += start.elapsed().as_secs_f64();
     }

@@ -45,21 +45,31 @@ fn write_private(path: &std::path::Path, content: &str) -> Result<(), String> {
     opts.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts.open(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     f.write_all(content.as_bytes()).map_err(|e| e.to_string())
 }
 
 pub async fn build(config: &Config) -> Result<Built, String> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
     let secret = secret_key(config)?;
     tracing::info!(store = %redact_url(&config.database_url), "opening the metadata store");
-    let store = SqlStore::connect(&config.database_url).await.map_err(|e| match e {
-        breadcrumb_core::Error::Internal(m) => m,
-        other => other.to_string(),
-    })?;
+    let store = SqlStore::connect(&config.database_url)
+        .await
+        .map_err(|e| match e {
+            breadcrumb_core::Error::Internal(m) => m,
+            other => other.to_string(),
+        })?;
     if config.llm_base_url.is_some() {
-        tracing::warn!("BREADCRUMB_LLM_BASE_URL is set, but this build answers with the offline agent");
+        tracing::warn!(
+            "BREADCRUMB_LLM_BASE_URL is set, but this build answers with the offline agent"
+        );
     }
     let service = Breadcrumb::new(
         Arc::new(store),
@@ -81,18 +91,36 @@ pub async fn build(config: &Config) -> Result<Built, String> {
     })?;
     let mut new_api_key = None;
     let partner = match &config.bootstrap_api_key {
-        Some(key) => Some(service.ensure_partner_with_key("bootstrap", key).await.map_err(|e| e.to_string())?),
-        None if service.store().count_partners().await.map_err(|e| e.to_string())? == 0 => {
-            let (p, key) = service.create_partner("default").await.map_err(|e| e.to_string())?;
+        Some(key) => Some(
+            service
+                .ensure_partner_with_key("bootstrap", key)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
+        None if service
+            .store()
+            .count_partners()
+            .await
+            .map_err(|e| e.to_string())?
+            == 0 =>
+        {
+            let (p, key) = service
+                .create_partner("default")
+                .await
+                .map_err(|e| e.to_string())?;
             new_api_key = Some(key);
             Some(p)
         }
         None => None,
     };
     if config.demo {
-        demo::ensure_database(&config.data_dir).await.map_err(|e| format!("demo data: {e}"))?;
+        demo::ensure_database(&config.data_dir)
+            .await
+            .map_err(|e| format!("demo data: {e}"))?;
         if let Some(p) = partner {
-            demo::ensure_registered(&service, &Principal::Partner(p)).await.map_err(|e| format!("demo data: {e}"))?;
+            demo::ensure_registered(&service, &Principal::Partner(p))
+                .await
+                .map_err(|e| format!("demo data: {e}"))?;
         }
     }
     Ok(Built {
@@ -134,7 +162,9 @@ impl Drop for Running {
 /// Builds and serves on `config.addr` (port 0 picks a free one) in the background.
 pub async fn spawn(config: &Config) -> Result<(Running, Option<String>), String> {
     let built = build(config).await?;
-    let listener = TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(built.state.clone());
@@ -163,7 +193,9 @@ pub async fn run(config: Config) -> Result<(), String> {
         // Printed once, to the terminal only: the key is stored as a hash and cannot be shown again.
         println!("\nA partner was created. Its API key (shown only now):\n\n    {key}\n");
     }
-    let listener = TcpListener::bind(config.addr).await.map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, demo = config.demo, "Breadcrumb is listening; API reference at http://{addr}/docs");
     axum::serve(listener, router(built.state))
@@ -178,7 +210,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -193,5 +226,9 @@ pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let b = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if json { b.json().try_init() } else { b.try_init() };
+    let _ = if json {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
 }

@@ -11,7 +11,8 @@ fn config(dir: &std::path::Path, database_url: Option<String>, key: &str) -> Con
     Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.to_path_buf(),
-        database_url: database_url.unwrap_or_else(|| format!("sqlite://{}/breadcrumb.db?mode=rwc", dir.display())),
+        database_url: database_url
+            .unwrap_or_else(|| format!("sqlite://{}/breadcrumb.db?mode=rwc", dir.display())),
         secret_key: Some("test-secret-key-that-is-long-enough-0001".into()),
         bootstrap_api_key: Some(key.into()),
         llm_base_url: None,
@@ -40,13 +41,25 @@ impl App {
     }
     async fn start_with(c: Config) -> App {
         let (server, _) = spawn(&c).await.expect("server starts");
-        App { server, http: Client::new() }
+        App {
+            server,
+            http: Client::new(),
+        }
     }
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.server.addr)
     }
-    async fn call(&self, method: &str, path: &str, auth: (&str, &str), body: Option<Value>) -> (StatusCode, Value) {
-        let mut r = self.http.request(method.parse().unwrap(), self.url(path)).header(auth.0, auth.1);
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: (&str, &str),
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut r = self
+            .http
+            .request(method.parse().unwrap(), self.url(path))
+            .header(auth.0, auth.1);
         if let Some(b) = body {
             r = r.json(&b);
         }
@@ -60,7 +73,13 @@ impl App {
     }
     async fn space_of(&self, customer: &str) -> Value {
         let (_, spaces) = self.partner("GET", "/v1/spaces", None).await;
-        spaces.as_array().unwrap().iter().find(|s| s["customer_id"] == customer).unwrap().clone()
+        spaces
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["customer_id"] == customer)
+            .unwrap()
+            .clone()
     }
     async fn token(&self, body: Value) -> String {
         let (s, t) = self.partner("POST", "/v1/embed/token", Some(body)).await;
@@ -87,7 +106,19 @@ async fn seed_samples_get_the_contract_status_and_shape() {
     // List database connectors
     let (s, list) = app.partner("GET", "/v1/sources/database", None).await;
     assert_eq!(s, StatusCode::OK);
-    has_keys(&list[0], &["source_id", "database_type", "host", "port", "database", "username", "source_name", "status"]);
+    has_keys(
+        &list[0],
+        &[
+            "source_id",
+            "database_type",
+            "host",
+            "port",
+            "database",
+            "username",
+            "source_name",
+            "status",
+        ],
+    );
     assert!(list[0].get("password").is_none());
     // Create a database connector: the seed sample against the real PostgreSQL
     let (s, src) = app
@@ -95,7 +126,19 @@ async fn seed_samples_get_the_contract_status_and_shape() {
             "database": "test", "username": "postgres", "password": "secret123", "source_name": "Production Analytics DB"})))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{src}");
-    has_keys(&src, &["source_id", "database_type", "host", "port", "database", "username", "source_name", "status"]);
+    has_keys(
+        &src,
+        &[
+            "source_id",
+            "database_type",
+            "host",
+            "port",
+            "database",
+            "username",
+            "source_name",
+            "status",
+        ],
+    );
     assert_eq!(src["status"], "READY");
     assert!(!src.to_string().contains("secret123"));
     // Create a new space (on the demo source, which has customer_id)
@@ -104,44 +147,110 @@ async fn seed_samples_get_the_contract_status_and_shape() {
         .partner("POST", "/v1/spaces", Some(json!({"source_id": demo, "name": "Active Users Dashboard", "customer_id": "cust_456", "filters": {"customer_id": "cust_456"}})))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{space}");
-    has_keys(&space, &["space_id", "source_id", "name", "partner_id", "customer_id", "filters"]);
+    has_keys(
+        &space,
+        &[
+            "space_id",
+            "source_id",
+            "name",
+            "partner_id",
+            "customer_id",
+            "filters",
+        ],
+    );
     // List partner spaces
     let (s, spaces) = app.partner("GET", "/v1/spaces", None).await;
     assert_eq!(s, StatusCode::OK);
-    assert!(spaces.as_array().unwrap().iter().any(|x| x["space_id"] == space["space_id"]));
+    assert!(
+        spaces
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["space_id"] == space["space_id"])
+    );
     // Generate embed token
     let (s, tok) = app.partner("POST", "/v1/embed/token", Some(json!({"customer_id": "acme", "email": "ann@acme.test", "name": "Ann", "space_id": null}))).await;
     assert_eq!(s, StatusCode::OK);
     has_keys(&tok, &["token"]);
     let bearer = format!("Bearer {}", tok["token"].as_str().unwrap());
     // Send Message
-    let (s, msg) = app.call("POST", "/v1/conversations/conv-1/messages", ("Authorization", &bearer), Some(json!({"text": "How many orders are there?"}))).await;
+    let (s, msg) = app
+        .call(
+            "POST",
+            "/v1/conversations/conv-1/messages",
+            ("Authorization", &bearer),
+            Some(json!({"text": "How many orders are there?"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{msg}");
     has_keys(&msg, &["text", "role", "visualization"]);
     assert_eq!(msg["role"], "assistant");
     assert!(msg["data"]["rows"][0][0].as_i64().unwrap() > 0);
     // Get Messages
-    let (s, page) = app.call("GET", "/v1/conversations/conv-1/messages?limit=100", ("Authorization", &bearer), None).await;
+    let (s, page) = app
+        .call(
+            "GET",
+            "/v1/conversations/conv-1/messages?limit=100",
+            ("Authorization", &bearer),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(keys(&page), ["messages", "next_token"]);
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
     assert_eq!(page["messages"][0]["role"], "user");
     // Get Conversation
-    let (s, conv) = app.call("GET", "/v1/conversations/conv-1", ("Authorization", &bearer), None).await;
+    let (s, conv) = app
+        .call(
+            "GET",
+            "/v1/conversations/conv-1",
+            ("Authorization", &bearer),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     has_keys(&conv, &["conversation_id", "data_sources"]);
     assert_eq!(conv["data_sources"][0]["type"], "space");
     // Delete Conversation
-    let (s, _) = app.call("DELETE", "/v1/conversations/conv-1", ("Authorization", &bearer), None).await;
+    let (s, _) = app
+        .call(
+            "DELETE",
+            "/v1/conversations/conv-1",
+            ("Authorization", &bearer),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (s, _) = app.call("GET", "/v1/conversations/conv-1", ("Authorization", &bearer), None).await;
+    let (s, _) = app
+        .call(
+            "GET",
+            "/v1/conversations/conv-1",
+            ("Authorization", &bearer),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Extensions
-    for path in ["/healthz", "/readyz", "/openapi.json", "/docs", "/metrics", "/embed"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/docs",
+        "/metrics",
+        "/embed",
+    ] {
         let r = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
-    let doc: Value = app.http.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/v1/conversations/{conversation_id}/messages"]["post"].is_object());
 }
@@ -150,37 +259,137 @@ async fn seed_samples_get_the_contract_status_and_shape() {
 async fn principals_are_isolated() {
     let dir = temp_dir();
     let app = App::start_with(config(&dir, None, KEY)).await;
-    let other_key = app.server.state.service.create_partner("other").await.unwrap().1;
+    let other_key = app
+        .server
+        .state
+        .service
+        .create_partner("other")
+        .await
+        .unwrap()
+        .1;
     let other = ("X-API-Key", other_key.as_str());
     let acme = app.space_of("acme").await;
     let (_, sources) = app.partner("GET", "/v1/sources/database", None).await;
     let src = sources[0]["source_id"].as_str().unwrap();
-    assert_eq!(app.call("GET", &format!("/v1/sources/database/{src}"), other, None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("GET", &format!("/v1/spaces/{}", acme["space_id"].as_str().unwrap()), other, None).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call("GET", &format!("/v1/sources/database/{src}"), other, None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(
+            "GET",
+            &format!("/v1/spaces/{}", acme["space_id"].as_str().unwrap()),
+            other,
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
     let (_, list) = app.call("GET", "/v1/spaces", other, None).await;
     assert!(list.as_array().unwrap().is_empty());
     // two end users of the same customer
-    let t1 = format!("Bearer {}", app.token(json!({"customer_id": "acme", "email": "u1@acme.test", "name": "U1"})).await);
-    let t2 = format!("Bearer {}", app.token(json!({"customer_id": "acme", "email": "u2@acme.test", "name": "U2"})).await);
-    let (s, _) = app.call("POST", "/v1/conversations/mine/messages", ("Authorization", &t1), Some(json!({"text": "how many orders"}))).await;
+    let t1 = format!(
+        "Bearer {}",
+        app.token(json!({"customer_id": "acme", "email": "u1@acme.test", "name": "U1"}))
+            .await
+    );
+    let t2 = format!(
+        "Bearer {}",
+        app.token(json!({"customer_id": "acme", "email": "u2@acme.test", "name": "U2"}))
+            .await
+    );
+    let (s, _) = app
+        .call(
+            "POST",
+            "/v1/conversations/mine/messages",
+            ("Authorization", &t1),
+            Some(json!({"text": "how many orders"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(app.call("GET", "/v1/conversations/mine", ("Authorization", &t2), None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("GET", "/v1/conversations/mine/messages", ("Authorization", &t2), None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("POST", "/v1/conversations/mine/messages", ("Authorization", &t2), Some(json!({"text": "hi"}))).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.call("GET", "/v1/conversations/mine", other, None).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(app.partner("GET", "/v1/conversations/mine", None).await.0, StatusCode::OK);
+    assert_eq!(
+        app.call(
+            "GET",
+            "/v1/conversations/mine",
+            ("Authorization", &t2),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(
+            "GET",
+            "/v1/conversations/mine/messages",
+            ("Authorization", &t2),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/v1/conversations/mine/messages",
+            ("Authorization", &t2),
+            Some(json!({"text": "hi"}))
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call("GET", "/v1/conversations/mine", other, None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.partner("GET", "/v1/conversations/mine", None).await.0,
+        StatusCode::OK
+    );
     // an embed token cannot call partner endpoints
-    for (m, p) in [("GET", "/v1/sources/database"), ("GET", "/v1/spaces"), ("POST", "/v1/embed/token")] {
-        let (s, b) = app.call(m, p, ("Authorization", &t1), Some(json!({}))).await;
+    for (m, p) in [
+        ("GET", "/v1/sources/database"),
+        ("GET", "/v1/spaces"),
+        ("POST", "/v1/embed/token"),
+    ] {
+        let (s, b) = app
+            .call(m, p, ("Authorization", &t1), Some(json!({})))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{p}: {b}");
     }
     // missing and wrong credentials
-    let (s, b) = app.call("GET", "/v1/spaces", ("X-API-Key", "wrong"), None).await;
-    assert_eq!((s, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
-    let (s, _) = app.call("GET", "/v1/conversations", ("Authorization", "Bearer not.a.jwt"), None).await;
+    let (s, b) = app
+        .call("GET", "/v1/spaces", ("X-API-Key", "wrong"), None)
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (s, _) = app
+        .call(
+            "GET",
+            "/v1/conversations",
+            ("Authorization", "Bearer not.a.jwt"),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // the end user's answers come from acme's rows only
-    let (_, m) = app.call("POST", "/v1/conversations/mine/messages", ("Authorization", &t1), Some(json!({"text": "number of orders by customer_id"}))).await;
+    let (_, m) = app
+        .call(
+            "POST",
+            "/v1/conversations/mine/messages",
+            ("Authorization", &t1),
+            Some(json!({"text": "number of orders by customer_id"})),
+        )
+        .await;
     let rows = m["data"]["rows"].as_array().unwrap();
     assert!(rows.iter().all(|r| r[0] == "acme"), "{rows:?}");
 }
@@ -190,7 +399,14 @@ async fn bad_input_gets_the_contract_error_shape_and_stores_nothing() {
     let app = App::start().await;
     let good = json!({"database_type": "postgres", "host": "127.0.0.1", "port": 5432, "database": "test", "username": "postgres", "password": "x"});
     let mut cases = vec![];
-    for field in ["database_type", "host", "port", "database", "username", "password"] {
+    for field in [
+        "database_type",
+        "host",
+        "port",
+        "database",
+        "username",
+        "password",
+    ] {
         let mut b = good.clone();
         b.as_object_mut().unwrap().remove(field);
         cases.push((b, field));
@@ -207,20 +423,35 @@ async fn bad_input_gets_the_contract_error_shape_and_stores_nothing() {
     b["database_type"] = json!("oracle");
     cases.push((b, "database_type"));
     for (body, field) in cases {
-        let (s, e) = app.partner("POST", "/v1/sources/database", Some(body.clone())).await;
+        let (s, e) = app
+            .partner("POST", "/v1/sources/database", Some(body.clone()))
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
         assert_eq!(e["code"], "validation_error");
         assert_eq!(e["detail"][0]["loc"], json!(["body", field]), "{e}");
     }
     // malformed JSON
-    let r = app.http.post(app.url("/v1/spaces")).header("X-API-Key", KEY).body("{not json").send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/v1/spaces"))
+        .header("X-API-Key", KEY)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["detail"][0]["type"], "json_invalid");
     // spaces: unknown source, unknown filter column, badly typed filter
     let (_, sources) = app.partner("GET", "/v1/sources/database", None).await;
     let src = sources[0]["source_id"].clone();
-    let (s, _) = app.partner("POST", "/v1/spaces", Some(json!({"source_id": "src_nope", "name": "n", "customer_id": "c"}))).await;
+    let (s, _) = app
+        .partner(
+            "POST",
+            "/v1/spaces",
+            Some(json!({"source_id": "src_nope", "name": "n", "customer_id": "c"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, e) = app.partner("POST", "/v1/spaces", Some(json!({"source_id": src, "name": "n", "customer_id": "c", "filters": {"tenant": 1}}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -228,24 +459,93 @@ async fn bad_input_gets_the_contract_error_shape_and_stores_nothing() {
     let (s, _) = app.partner("POST", "/v1/spaces", Some(json!({"source_id": src, "name": "n", "customer_id": "c", "filters": {"customer_id": 5}}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // nothing was stored
-    assert_eq!(app.partner("GET", "/v1/sources/database", None).await.1.as_array().unwrap().len(), 1);
-    assert_eq!(app.partner("GET", "/v1/spaces", None).await.1.as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.partner("GET", "/v1/sources/database", None)
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.partner("GET", "/v1/spaces", None)
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     // embed token rules
     let acme = app.space_of("acme").await;
-    let (s, _) = app.partner("POST", "/v1/embed/token", Some(json!({"customer_id": "nobody", "email": "a@b.c", "name": "A"}))).await;
+    let (s, _) = app
+        .partner(
+            "POST",
+            "/v1/embed/token",
+            Some(json!({"customer_id": "nobody", "email": "a@b.c", "name": "A"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app.partner("POST", "/v1/embed/token", Some(json!({"customer_id": "globex", "space_id": acme["space_id"], "email": "a@b.c", "name": "A"}))).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let (s, _) = app.partner("POST", "/v1/embed/token", Some(json!({"customer_id": "acme", "email": "not-an-email", "name": "A"}))).await;
+    let (s, _) = app
+        .partner(
+            "POST",
+            "/v1/embed/token",
+            Some(json!({"customer_id": "acme", "email": "not-an-email", "name": "A"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     // message text and conversation ids
-    let t = format!("Bearer {}", app.token(json!({"space_id": acme["space_id"], "email": "a@b.c", "name": "A"})).await);
-    assert_eq!(app.call("POST", "/v1/conversations/c1/messages", ("Authorization", &t), Some(json!({"text": ""}))).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.call("POST", "/v1/conversations/c1/messages", ("Authorization", &t), Some(json!({"text": 5}))).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.call("POST", "/v1/conversations/a%20b/messages", ("Authorization", &t), Some(json!({"text": "x"}))).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let t = format!(
+        "Bearer {}",
+        app.token(json!({"space_id": acme["space_id"], "email": "a@b.c", "name": "A"}))
+            .await
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/v1/conversations/c1/messages",
+            ("Authorization", &t),
+            Some(json!({"text": ""}))
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/v1/conversations/c1/messages",
+            ("Authorization", &t),
+            Some(json!({"text": 5}))
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        app.call(
+            "POST",
+            "/v1/conversations/a%20b/messages",
+            ("Authorization", &t),
+            Some(json!({"text": "x"}))
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // a body over the limit
     let big = "x".repeat(breadcrumb_http::BODY_LIMIT + 10);
-    let r = app.http.post(app.url("/v1/spaces")).header("X-API-Key", KEY).body(big).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/v1/spaces"))
+        .header("X-API-Key", KEY)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -271,23 +571,45 @@ async fn connector_failures_get_their_own_codes_quickly_and_store_nothing() {
     cases.push((b, "source_unreachable"));
     for (body, code) in cases {
         let started = std::time::Instant::now();
-        let (s, e) = app.partner("POST", "/v1/sources/database", Some(body.clone())).await;
+        let (s, e) = app
+            .partner("POST", "/v1/sources/database", Some(body.clone()))
+            .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{body}: {e}");
         assert_eq!(e["code"], code, "{body}: {e}");
         assert!(started.elapsed().as_secs() < 12);
         assert!(!e.to_string().contains("\"x\""));
     }
-    assert_eq!(app.partner("GET", "/v1/sources/database", None).await.1.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.partner("GET", "/v1/sources/database", None)
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn paging_returns_every_message_once_oldest_first() {
     let app = App::start().await;
     let acme = app.space_of("acme").await;
-    let (s, _) = app.partner("POST", "/v1/conversations", Some(json!({"conversation_id": "paged", "space_ids": [acme["space_id"]]}))).await;
+    let (s, _) = app
+        .partner(
+            "POST",
+            "/v1/conversations",
+            Some(json!({"conversation_id": "paged", "space_ids": [acme["space_id"]]})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     for i in 0..125 {
-        let (s, _) = app.partner("POST", "/v1/conversations/paged/messages", Some(json!({"text": format!("how many orders {i}")}))).await;
+        let (s, _) = app
+            .partner(
+                "POST",
+                "/v1/conversations/paged/messages",
+                Some(json!({"text": format!("how many orders {i}")})),
+            )
+            .await;
         assert_eq!(s, StatusCode::OK);
     }
     let mut seen = Vec::new();
@@ -301,7 +623,12 @@ async fn paging_returns_every_message_once_oldest_first() {
         assert_eq!(s, StatusCode::OK, "{page}");
         let msgs = page["messages"].as_array().unwrap();
         assert!(msgs.len() <= 7);
-        seen.extend(msgs.iter().map(|m| (m["message_id"].as_str().unwrap().to_string(), m["created_at"].as_str().unwrap().to_string())));
+        seen.extend(msgs.iter().map(|m| {
+            (
+                m["message_id"].as_str().unwrap().to_string(),
+                m["created_at"].as_str().unwrap().to_string(),
+            )
+        }));
         match page["next_token"].as_str() {
             Some(t) => next = Some(t.to_string()),
             None => break,
@@ -313,11 +640,26 @@ async fn paging_returns_every_message_once_oldest_first() {
     sorted.dedup();
     assert_eq!(sorted, seen, "oldest first, each once");
     for bad in ["forged", "bm9wZQ.AAAA", ""] {
-        let (s, e) = app.partner("GET", &format!("/v1/conversations/paged/messages?limit=7&next_token={bad}x"), None).await;
+        let (s, e) = app
+            .partner(
+                "GET",
+                &format!("/v1/conversations/paged/messages?limit=7&next_token={bad}x"),
+                None,
+            )
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
     }
     for bad in ["0", "1001", "abc"] {
-        assert_eq!(app.partner("GET", &format!("/v1/conversations/paged/messages?limit={bad}"), None).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.partner(
+                "GET",
+                &format!("/v1/conversations/paged/messages?limit={bad}"),
+                None
+            )
+            .await
+            .0,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
 }
 
@@ -329,21 +671,44 @@ async fn restart_keeps_everything(database_url: Option<String>) {
         .partner("POST", "/v1/sources/database", Some(json!({"database_type": "postgres", "host": "127.0.0.1", "port": 5432, "database": "test", "username": "postgres", "password": "pw-that-must-not-leak"})))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{src}");
-    let (s, _) = app.partner("POST", "/v1/conversations", Some(json!({"conversation_id": "kept", "source_ids": [src["source_id"]]}))).await;
+    let (s, _) = app
+        .partner(
+            "POST",
+            "/v1/conversations",
+            Some(json!({"conversation_id": "kept", "source_ids": [src["source_id"]]})),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED);
     app.server.stop().await;
     if c.database_url.starts_with("sqlite") {
         let raw = std::fs::read(dir.join("breadcrumb.db")).unwrap();
-        assert!(!String::from_utf8_lossy(&raw).contains("pw-that-must-not-leak"), "clear-text password in the store");
+        assert!(
+            !String::from_utf8_lossy(&raw).contains("pw-that-must-not-leak"),
+            "clear-text password in the store"
+        );
     }
     // Same key: everything is there and the stored password still decrypts (a query runs).
     let app = App::start_with(c.clone()).await;
     let (_, list) = app.partner("GET", "/v1/sources/database", None).await;
-    assert!(list.as_array().unwrap().iter().any(|s| s["source_id"] == src["source_id"]));
-    let (s, m) = app.partner("POST", "/v1/conversations/kept/messages", Some(json!({"text": "how many bc_partners"}))).await;
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["source_id"] == src["source_id"])
+    );
+    let (s, m) = app
+        .partner(
+            "POST",
+            "/v1/conversations/kept/messages",
+            Some(json!({"text": "how many bc_partners"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     // Opening the source needs the decrypted password; a failure would answer "Sorry, …".
-    assert!(!m["text"].as_str().unwrap().starts_with("Sorry"), "the stored password did not decrypt: {m}");
+    assert!(
+        !m["text"].as_str().unwrap().starts_with("Sorry"),
+        "the stored password did not decrypt: {m}"
+    );
     app.server.stop().await;
     // Another key: the server refuses to start, saying why.
     let mut wrong = c.clone();
@@ -359,22 +724,40 @@ async fn sqlite_store_survives_a_restart() {
 
 #[tokio::test]
 async fn postgres_store_survives_a_restart() {
-    let admin = std::env::var("BREADCRUMB_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let admin = std::env::var("BREADCRUMB_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     use sqlx::Connection;
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
         Ok(c) => c,
         Err(e) => {
-            assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "PostgreSQL is required under CI=true: {e}");
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "PostgreSQL is required under CI=true: {e}"
+            );
             eprintln!("\n*** SKIPPED: PostgreSQL at {admin} is unreachable ({e}) ***\n");
             return;
         }
     };
-    let name = format!("bc_api_{}", breadcrumb_core::ids::new_id("x").trim_start_matches("x_"));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let name = format!(
+        "bc_api_{}",
+        breadcrumb_core::ids::new_id("x").trim_start_matches("x_")
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     let mut raw = sqlx::PgConnection::connect(&url).await.unwrap();
     restart_keeps_everything(Some(url.clone())).await;
-    let bodies: Vec<(String,)> = sqlx::query_as("SELECT body || password_sealed FROM bc_sources").fetch_all(&mut raw).await.unwrap();
+    let bodies: Vec<(String,)> = sqlx::query_as("SELECT body || password_sealed FROM bc_sources")
+        .fetch_all(&mut raw)
+        .await
+        .unwrap();
     assert!(!bodies.is_empty());
-    assert!(bodies.iter().all(|(b,)| !b.contains("pw-that-must-not-leak")));
+    assert!(
+        bodies
+            .iter()
+            .all(|(b,)| !b.contains("pw-that-must-not-leak"))
+    );
 }

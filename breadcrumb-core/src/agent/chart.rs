@@ -10,7 +10,11 @@ use crate::schema::ColumnKind;
 fn is_numeric_column(data: &QueryData, i: usize) -> bool {
     let typed = ColumnKind::of(&data.columns[i].data_type).is_numeric();
     let values = data.rows.iter().map(|r| &r[i]).filter(|v| !v.is_null());
-    typed || (data.rows.iter().any(|r| !r[i].is_null()) && values.clone().all(|v| v.is_number() || v.as_str().is_some_and(|s| s.parse::<f64>().is_ok())))
+    typed
+        || (data.rows.iter().any(|r| !r[i].is_null())
+            && values
+                .clone()
+                .all(|v| v.is_number() || v.as_str().is_some_and(|s| s.parse::<f64>().is_ok())))
 }
 
 fn looks_temporal(data: &QueryData, i: usize) -> bool {
@@ -18,7 +22,12 @@ fn looks_temporal(data: &QueryData, i: usize) -> bool {
     if ColumnKind::of(&c.data_type).is_temporal() {
         return true;
     }
-    let sample: Vec<&str> = data.rows.iter().filter_map(|r| r[i].as_str()).take(20).collect();
+    let sample: Vec<&str> = data
+        .rows
+        .iter()
+        .filter_map(|r| r[i].as_str())
+        .take(20)
+        .collect();
     !sample.is_empty()
         && sample.iter().all(|s| {
             s.len() >= 7 && s.as_bytes()[4] == b'-' && s[..4].chars().all(|c| c.is_ascii_digit())
@@ -30,7 +39,9 @@ pub fn default_chart(data: &QueryData, title: &str) -> Option<String> {
     if data.columns.len() < 2 || data.rows.len() < 2 {
         return None;
     }
-    let measure = (0..data.columns.len()).rev().find(|&i| is_numeric_column(data, i))?;
+    let measure = (0..data.columns.len())
+        .rev()
+        .find(|&i| is_numeric_column(data, i))?;
     let dim = (0..data.columns.len()).find(|&i| i != measure)?;
     let temporal = looks_temporal(data, dim);
     let (dname, mname) = (&data.columns[dim].name, &data.columns[measure].name);
@@ -81,7 +92,13 @@ mod tests {
 
     fn data(cols: &[(&str, &str)], rows: Vec<Vec<Value>>) -> QueryData {
         QueryData {
-            columns: cols.iter().map(|(n, t)| ColumnMeta { name: n.to_string(), data_type: t.to_string() }).collect(),
+            columns: cols
+                .iter()
+                .map(|(n, t)| ColumnMeta {
+                    name: n.to_string(),
+                    data_type: t.to_string(),
+                })
+                .collect(),
             rows,
             truncated: false,
         }
@@ -89,11 +106,20 @@ mod tests {
 
     #[test]
     fn shape_decides_the_mark() {
-        let line = data(&[("month", "text"), ("total", "numeric")], vec![vec![json!("2026-01-01"), json!("10.5")], vec![json!("2026-02-01"), json!(3)]]);
+        let line = data(
+            &[("month", "text"), ("total", "numeric")],
+            vec![
+                vec![json!("2026-01-01"), json!("10.5")],
+                vec![json!("2026-02-01"), json!(3)],
+            ],
+        );
         let spec: Value = serde_json::from_str(&default_chart(&line, "t").unwrap()).unwrap();
         assert_eq!(spec["mark"]["type"], "line");
         assert_eq!(spec["data"]["values"][0]["total"], 10.5);
-        let bar = data(&[("category", "text"), ("n", "int8")], vec![vec![json!("a"), json!(1)], vec![json!("b"), json!(2)]]);
+        let bar = data(
+            &[("category", "text"), ("n", "int8")],
+            vec![vec![json!("a"), json!(1)], vec![json!("b"), json!(2)]],
+        );
         let spec: Value = serde_json::from_str(&default_chart(&bar, "t").unwrap()).unwrap();
         assert_eq!(spec["mark"], "bar");
         let single = data(&[("n", "int8")], vec![vec![json!(1)]]);

@@ -25,7 +25,12 @@ pub struct DataScope {
 }
 
 impl DataScope {
-    pub fn new(reference: DataSourceRef, guard: Arc<SpaceGuard>, connector: Arc<dyn Connector>, limits: QueryLimits) -> Self {
+    pub fn new(
+        reference: DataSourceRef,
+        guard: Arc<SpaceGuard>,
+        connector: Arc<dyn Connector>,
+        limits: QueryLimits,
+    ) -> Self {
         DataScope {
             reference,
             guard,

@@ -73,7 +73,10 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn singular(w: &str) -> &str {
-    w.strip_suffix("ies").map(|_| w).or_else(|| w.strip_suffix('s')).unwrap_or(w)
+    w.strip_suffix("ies")
+        .map(|_| w)
+        .or_else(|| w.strip_suffix('s'))
+        .unwrap_or(w)
 }
 
 /// How well a name (`order_items`) is mentioned in the question's words: 0 when not at all.
@@ -81,7 +84,11 @@ fn mention(name: &str, ws: &[String]) -> usize {
     let name = name.to_lowercase();
     let parts: Vec<&str> = name.split('_').filter(|p| !p.is_empty()).collect();
     let joined = ws.join(" ");
-    if ws.iter().any(|w| w == &name || singular(w) == singular(&name)) || joined.contains(&parts.join(" ")) && parts.len() > 1 {
+    if ws
+        .iter()
+        .any(|w| w == &name || singular(w) == singular(&name))
+        || joined.contains(&parts.join(" ")) && parts.len() > 1
+    {
         return 10 * parts.len();
     }
     parts
@@ -112,7 +119,11 @@ impl OfflineAgent {
             Agg::Avg
         } else if has(&ws, &["total", "sum", "revenue"]) {
             Agg::Sum
-        } else if has(&ws, &["max", "maximum", "highest", "largest", "biggest", "most"]) && !phrase(question, "how many") {
+        } else if has(
+            &ws,
+            &["max", "maximum", "highest", "largest", "biggest", "most"],
+        ) && !phrase(question, "how many")
+        {
             Agg::Max
         } else if has(&ws, &["min", "minimum", "lowest", "smallest", "least"]) {
             Agg::Min
@@ -129,7 +140,11 @@ impl OfflineAgent {
             .max_by_key(|(s, _)| *s)
             .map(|(_, c)| c.clone());
         let agg = match (agg, &measure) {
-            (Agg::Count, Some(_)) if !phrase(question, "how many") && !has(&ws, &["count", "number"]) => Agg::Sum,
+            (Agg::Count, Some(_))
+                if !phrase(question, "how many") && !has(&ws, &["count", "number"]) =>
+            {
+                Agg::Sum
+            }
             (a, None) if a != Agg::Count => Agg::Count,
             (a, _) => a,
         };
@@ -176,7 +191,9 @@ impl OfflineAgent {
             };
         }
         if group.is_none()
-            && let Some(i) = ws.iter().position(|w| matches!(w.as_str(), "top" | "bottom" | "best" | "worst"))
+            && let Some(i) = ws
+                .iter()
+                .position(|w| matches!(w.as_str(), "top" | "bottom" | "best" | "worst"))
         {
             let rest = &ws[i + 1..(i + 4).min(ws.len())];
             group = schema
@@ -189,7 +206,11 @@ impl OfflineAgent {
                 .map(|(_, c)| c.clone());
         }
         let grain = grain.and_then(|g| {
-            let temporal: Vec<&String> = schema.columns.keys().filter(|c| kind(c).is_temporal() || c.ends_with("_at") || c.ends_with("_date")).collect();
+            let temporal: Vec<&String> = schema
+                .columns
+                .keys()
+                .filter(|c| kind(c).is_temporal() || c.ends_with("_at") || c.ends_with("_date"))
+                .collect();
             temporal
                 .iter()
                 .max_by_key(|c| mention(c, &ws))
@@ -201,24 +222,35 @@ impl OfflineAgent {
                 "bottom" | "worst" => false,
                 _ => return None,
             };
-            let n = ws.get(i + 1).and_then(|n| n.parse::<usize>().ok()).unwrap_or(5);
+            let n = ws
+                .get(i + 1)
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(5);
             Some((n.clamp(1, 100), desc))
         });
         let mut conditions = Vec::new();
         for (i, w) in ws.iter().enumerate() {
-            let Some(col) = schema.columns.keys().find(|c| c.to_lowercase() == *w || singular(&c.to_lowercase()) == singular(w)) else {
+            let Some(col) = schema
+                .columns
+                .keys()
+                .find(|c| c.to_lowercase() == *w || singular(&c.to_lowercase()) == singular(w))
+            else {
                 continue;
             };
             let rest: Vec<&str> = ws[i + 1..].iter().map(String::as_str).take(4).collect();
             let (op, value) = match rest.as_slice() {
                 ["is" | "equals" | "=", v, ..] | ["of", v, ..] => ("=", *v),
-                ["over" | "above" | "exceeding", v, ..] | ["greater", "than", v, ..] | ["more", "than", v, ..] => (">", *v),
+                ["over" | "above" | "exceeding", v, ..]
+                | ["greater", "than", v, ..]
+                | ["more", "than", v, ..] => (">", *v),
                 ["under" | "below", v, ..] | ["less", "than", v, ..] => ("<", *v),
                 _ => continue,
             };
             let v = if kind(col).is_numeric() {
                 match value.parse::<f64>() {
-                    Ok(n) => serde_json::Number::from_f64(n).map(Value::Number).unwrap_or(Value::Null),
+                    Ok(n) => serde_json::Number::from_f64(n)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null),
                     Err(_) => continue,
                 }
             } else if op == "=" {
@@ -293,10 +325,17 @@ impl OfflineAgent {
             if plan.grain.is_some() {
                 sql.push_str(&format!(" ORDER BY {}", group.join(", ")));
             } else {
-                let dir = if plan.top.is_some_and(|(_, desc)| !desc) { "ASC" } else { "DESC" };
+                let dir = if plan.top.is_some_and(|(_, desc)| !desc) {
+                    "ASC"
+                } else {
+                    "DESC"
+                };
                 sql.push_str(&format!(" ORDER BY {} {dir}", q(&value_label)));
             }
-            let limit = plan.top.map(|(n, _)| n).unwrap_or(if plan.grain.is_some() { 1000 } else { 50 });
+            let limit =
+                plan.top
+                    .map(|(n, _)| n)
+                    .unwrap_or(if plan.grain.is_some() { 1000 } else { 50 });
             sql.push_str(&format!(" LIMIT {limit}"));
         }
         (sql, value_label)
@@ -309,7 +348,10 @@ impl OfflineAgent {
                 out.push(format!("\"How many {name} are there?\""));
                 let kind = |c: &str| t.column_kind(c).unwrap_or(ColumnKind::Other);
                 let measure = t.columns.keys().find(|c| kind(c).is_numeric() && !is_id(c));
-                let dim = t.columns.keys().find(|c| kind(c) == ColumnKind::Text && !is_id(c));
+                let dim = t
+                    .columns
+                    .keys()
+                    .find(|c| kind(c) == ColumnKind::Text && !is_id(c));
                 let time = t.columns.keys().find(|c| kind(c).is_temporal());
                 if let (Some(m), Some(d)) = (measure, dim) {
                     out.push(format!("\"Total {m} of {name} by {d}\""));
@@ -322,7 +364,10 @@ impl OfflineAgent {
         if out.is_empty() {
             "This space shows no tables yet.".to_string()
         } else {
-            format!("Try for example: {}.", out.into_iter().take(5).collect::<Vec<_>>().join(", "))
+            format!(
+                "Try for example: {}.",
+                out.into_iter().take(5).collect::<Vec<_>>().join(", ")
+            )
         }
     }
 }
@@ -370,10 +415,19 @@ impl Agent for OfflineAgent {
     async fn answer(&self, req: AgentRequest<'_>) -> Result<AgentReply> {
         let mut ws = words(req.question);
         // A follow-up such as "and by month?" leans on the previous question.
-        let follow_up = ws.first().is_some_and(|w| matches!(w.as_str(), "and" | "by" | "per" | "what" | "now" | "also" | "only"));
+        let follow_up = ws.first().is_some_and(|w| {
+            matches!(
+                w.as_str(),
+                "and" | "by" | "per" | "what" | "now" | "also" | "only"
+            )
+        });
         if follow_up
             && ws.len() <= 6
-            && let Some(prev) = req.history.iter().rev().find(|m| m.role == crate::model::Role::User)
+            && let Some(prev) = req
+                .history
+                .iter()
+                .rev()
+                .find(|m| m.role == crate::model::Role::User)
         {
             let mut merged = words(&prev.text);
             merged.extend(ws);
@@ -407,7 +461,10 @@ impl Agent for OfflineAgent {
             Ok(r) => r,
             Err(Error::QueryRejected(why) | Error::QueryFailed(why)) => {
                 return Ok(AgentReply {
-                    text: format!("I could not run the query for that question: {why}. {}", self.suggestions(req.scopes)),
+                    text: format!(
+                        "I could not run the query for that question: {why}. {}",
+                        self.suggestions(req.scopes)
+                    ),
                     sql: Some(sql),
                     ..Default::default()
                 });
@@ -426,7 +483,11 @@ impl Agent for OfflineAgent {
         let filters = if plan.conditions.is_empty() {
             String::new()
         } else {
-            let c: Vec<String> = plan.conditions.iter().map(|(c, op, v)| format!("{c} {op} {}", show(v))).collect();
+            let c: Vec<String> = plan
+                .conditions
+                .iter()
+                .map(|(c, op, v)| format!("{c} {op} {}", show(v)))
+                .collect();
             format!(" where {}", c.join(" and "))
         };
         let text = if data.rows.is_empty() {
@@ -440,11 +501,24 @@ impl Agent for OfflineAgent {
             let first = &data.rows[0];
             let lead = if plan.grain.is_some() {
                 let last = &data.rows[data.rows.len() - 1];
-                format!("from {} ({}) to {} ({})", show(&first[0]), show(&first[1]), show(&last[0]), show(&last[1]))
+                format!(
+                    "from {} ({}) to {} ({})",
+                    show(&first[0]),
+                    show(&first[1]),
+                    show(&last[0]),
+                    show(&last[1])
+                )
             } else {
-                format!("the largest is {} with {}", show(&first[0]), show(&first[1]))
+                format!(
+                    "the largest is {} with {}",
+                    show(&first[0]),
+                    show(&first[1])
+                )
             };
-            let mut t = format!("Here is {what}{by}{filters}: {} rows; {lead}.", data.rows.len());
+            let mut t = format!(
+                "Here is {what}{by}{filters}: {} rows; {lead}.",
+                data.rows.len()
+            );
             t[..1].make_ascii_uppercase();
             t
         };

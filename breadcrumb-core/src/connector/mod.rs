@@ -77,15 +77,22 @@ impl ConnectorFactory for SqlxConnectors {
                 DatabaseType::Postgres | DatabaseType::Redshift => {
                     Arc::new(PostgresConnector::open(spec, self.connect_timeout).await?)
                 }
-                DatabaseType::Mysql => Arc::new(MySqlConnector::open(spec, self.connect_timeout).await?),
-                DatabaseType::Sqlite => Arc::new(SqliteConnector::open(&self.data_dir, &spec.database).await?),
+                DatabaseType::Mysql => {
+                    Arc::new(MySqlConnector::open(spec, self.connect_timeout).await?)
+                }
+                DatabaseType::Sqlite => {
+                    Arc::new(SqliteConnector::open(&self.data_dir, &spec.database).await?)
+                }
             })
         };
         match tokio::time::timeout(self.connect_timeout + Duration::from_secs(1), open).await {
             Ok(r) => r,
             Err(_) => Err(source_error(
                 SourceFailure::Timeout,
-                format!("the database did not answer within {} s", self.connect_timeout.as_secs()),
+                format!(
+                    "the database did not answer within {} s",
+                    self.connect_timeout.as_secs()
+                ),
             )),
         }
     }
@@ -110,29 +117,62 @@ pub(crate) fn connect_error(e: sqlx::Error, spec: &ConnectionSpec) -> Error {
                 // PostgreSQL: invalid_password, invalid_authorization_specification; MySQL: 1045, 1044
                 "28P01" | "28000" | "1045" | "1044" | "1698" => source_error(
                     SourceFailure::AuthFailed,
-                    format!("authentication failed for user `{}` at {target}", spec.username),
+                    format!(
+                        "authentication failed for user `{}` at {target}",
+                        spec.username
+                    ),
                 ),
                 "3D000" | "1049" => source_error(
                     SourceFailure::UnknownDatabase,
                     format!("database `{}` does not exist at {target}", spec.database),
                 ),
-                _ => source_error(SourceFailure::Unreachable, format!("the database at {target} refused the connection: {}", d.message())),
+                _ => source_error(
+                    SourceFailure::Unreachable,
+                    format!(
+                        "the database at {target} refused the connection: {}",
+                        d.message()
+                    ),
+                ),
             }
         }
-        E::PoolTimedOut => source_error(SourceFailure::Timeout, format!("connecting to {target} timed out")),
+        E::PoolTimedOut => source_error(
+            SourceFailure::Timeout,
+            format!("connecting to {target} timed out"),
+        ),
         E::Io(io) => {
             let msg = io.to_string();
-            if msg.contains("failed to lookup") || msg.contains("Name or service not known") || msg.contains("nodename nor servname") {
-                source_error(SourceFailure::Unreachable, format!("unknown host `{}`", spec.host))
+            if msg.contains("failed to lookup")
+                || msg.contains("Name or service not known")
+                || msg.contains("nodename nor servname")
+            {
+                source_error(
+                    SourceFailure::Unreachable,
+                    format!("unknown host `{}`", spec.host),
+                )
             } else if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                source_error(SourceFailure::Unreachable, format!("connection refused by {target}"))
+                source_error(
+                    SourceFailure::Unreachable,
+                    format!("connection refused by {target}"),
+                )
             } else if io.kind() == std::io::ErrorKind::TimedOut {
-                source_error(SourceFailure::Timeout, format!("connecting to {target} timed out"))
+                source_error(
+                    SourceFailure::Timeout,
+                    format!("connecting to {target} timed out"),
+                )
             } else {
-                source_error(SourceFailure::Unreachable, format!("cannot reach {target}: {msg}"))
+                source_error(
+                    SourceFailure::Unreachable,
+                    format!("cannot reach {target}: {msg}"),
+                )
             }
         }
-        E::Tls(_) => source_error(SourceFailure::Unreachable, format!("TLS handshake with {target} failed")),
-        other => source_error(SourceFailure::Unreachable, format!("cannot connect to {target}: {other}")),
+        E::Tls(_) => source_error(
+            SourceFailure::Unreachable,
+            format!("TLS handshake with {target} failed"),
+        ),
+        other => source_error(
+            SourceFailure::Unreachable,
+            format!("cannot connect to {target}: {other}"),
+        ),
     }
 }

@@ -50,7 +50,10 @@ fn query_error(e: sqlx::Error, limits: &QueryLimits) -> Error {
         sqlx::Error::Database(d) => {
             let code = d.code().map(|c| c.to_string()).unwrap_or_default();
             if code == "3024" || code == "1969" || d.message().contains("max_statement_time") {
-                Error::QueryFailed(format!("the query ran longer than {} ms and was cancelled", limits.timeout.as_millis()))
+                Error::QueryFailed(format!(
+                    "the query ran longer than {} ms and was cancelled",
+                    limits.timeout.as_millis()
+                ))
             } else {
                 // MySQL quotes offending values in data errors; never show them.
                 Error::QueryFailed(super::postgres::scrub("22", d.message()))
@@ -97,15 +100,24 @@ impl Connector for MySqlConnector {
     }
 
     async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
-        let mut conn = self.pool.acquire().await.map_err(|e| Error::QueryFailed(format!("the data source is unavailable: {e}")))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| Error::QueryFailed(format!("the data source is unavailable: {e}")))?;
         let secs = limits.timeout.as_secs_f64().max(0.001);
         // MariaDB names the limit max_statement_time (seconds), MySQL max_execution_time (ms).
-        let _ = sqlx::raw_sql(AssertSqlSafe(format!("SET SESSION max_statement_time = {secs}")))
-            .execute(&mut *conn)
-            .await;
-        let _ = sqlx::raw_sql(AssertSqlSafe(format!("SET SESSION max_execution_time = {}", limits.timeout.as_millis())))
-            .execute(&mut *conn)
-            .await;
+        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET SESSION max_statement_time = {secs}"
+        )))
+        .execute(&mut *conn)
+        .await;
+        let _ = sqlx::raw_sql(AssertSqlSafe(format!(
+            "SET SESSION max_execution_time = {}",
+            limits.timeout.as_millis()
+        )))
+        .execute(&mut *conn)
+        .await;
         sqlx::raw_sql("START TRANSACTION READ ONLY")
             .execute(&mut *conn)
             .await

@@ -52,7 +52,11 @@ impl PostgresConnector {
             .connect_lazy_with(options);
         Ok(PostgresConnector {
             pool,
-            dialect: if redshift { SqlDialect::Redshift } else { SqlDialect::Postgres },
+            dialect: if redshift {
+                SqlDialect::Redshift
+            } else {
+                SqlDialect::Postgres
+            },
         })
     }
 }
@@ -138,7 +142,11 @@ impl Connector for PostgresConnector {
     }
 
     async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
-        let mut conn = self.pool.acquire().await.map_err(|e| Error::QueryFailed(format!("the data source is unavailable: {e}")))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| Error::QueryFailed(format!("the data source is unavailable: {e}")))?;
         let mut tx = conn.begin().await.map_err(|e| query_error(e, limits))?;
         let timeout_ms = limits.timeout.as_millis().max(1);
         let setup = if self.dialect == SqlDialect::Redshift {

@@ -51,11 +51,21 @@ impl SqliteConnector {
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|e| source_error(SourceFailure::Unreachable, format!("cannot open `{name}`: {e}")))?;
+            .map_err(|e| {
+                source_error(
+                    SourceFailure::Unreachable,
+                    format!("cannot open `{name}`: {e}"),
+                )
+            })?;
         sqlx::raw_sql("PRAGMA query_only = 1; SELECT 1")
             .execute(&pool)
             .await
-            .map_err(|e| source_error(SourceFailure::Unreachable, format!("`{name}` is not a SQLite database: {e}")))?;
+            .map_err(|e| {
+                source_error(
+                    SourceFailure::Unreachable,
+                    format!("`{name}` is not a SQLite database: {e}"),
+                )
+            })?;
         Ok(SqliteConnector { pool })
     }
 }
@@ -120,12 +130,18 @@ impl Connector for SqliteConnector {
                         serde_json::Value::Null
                     } else {
                         match raw.type_info().name() {
-                            "INTEGER" => serde_json::Value::from(row.try_get::<i64, _>(i).map_err(query_error)?),
-                            "REAL" => serde_json::Number::from_f64(row.try_get::<f64, _>(i).map_err(query_error)?)
-                                .map(serde_json::Value::Number)
-                                .unwrap_or(serde_json::Value::Null),
+                            "INTEGER" => serde_json::Value::from(
+                                row.try_get::<i64, _>(i).map_err(query_error)?,
+                            ),
+                            "REAL" => serde_json::Number::from_f64(
+                                row.try_get::<f64, _>(i).map_err(query_error)?,
+                            )
+                            .map(serde_json::Value::Number)
+                            .unwrap_or(serde_json::Value::Null),
                             "BLOB" => serde_json::Value::String("(binary)".into()),
-                            _ => serde_json::Value::String(row.try_get::<String, _>(i).map_err(query_error)?),
+                            _ => serde_json::Value::String(
+                                row.try_get::<String, _>(i).map_err(query_error)?,
+                            ),
                         }
                     };
                     out.push(v);

@@ -8,9 +8,13 @@ mod walker;
 
 use std::collections::HashMap;
 
-use sea_query::{Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query as SeaQuery, SqliteQueryBuilder};
+use sea_query::{
+    Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query as SeaQuery, SqliteQueryBuilder,
+};
 use sqlparser::ast::{Query, SetExpr, Statement};
-use sqlparser::dialect::{Dialect, MySqlDialect, PostgreSqlDialect, RedshiftSqlDialect, SQLiteDialect};
+use sqlparser::dialect::{
+    Dialect, MySqlDialect, PostgreSqlDialect, RedshiftSqlDialect, SQLiteDialect,
+};
 use sqlparser::parser::Parser;
 
 use crate::error::{Error, Result};
@@ -102,7 +106,12 @@ pub struct SpaceGuard {
 
 impl SpaceGuard {
     /// `database` is the MySQL database name that a qualified name may use.
-    pub fn new(dialect: SqlDialect, schema: &SourceSchema, filters: &Filters, database: Option<&str>) -> Result<Self> {
+    pub fn new(
+        dialect: SqlDialect,
+        schema: &SourceSchema,
+        filters: &Filters,
+        database: Option<&str>,
+    ) -> Result<Self> {
         let mut tables = HashMap::new();
         let mut view = SourceSchema::default();
         let condition = filters.condition();
@@ -180,9 +189,13 @@ fn parse_one(dialect: SqlDialect, sql: &str) -> Result<Query> {
     }
     match statements.pop() {
         Some(Statement::Query(q)) => match *q.body {
-            SetExpr::Select(_) | SetExpr::Query(_) | SetExpr::SetOperation { .. } | SetExpr::Values(_) => Ok(*q),
+            SetExpr::Select(_)
+            | SetExpr::Query(_)
+            | SetExpr::SetOperation { .. }
+            | SetExpr::Values(_) => Ok(*q),
             _ => Err(Error::QueryRejected(
-                "only SELECT queries are allowed (no INSERT, UPDATE, DELETE, MERGE or TABLE)".into(),
+                "only SELECT queries are allowed (no INSERT, UPDATE, DELETE, MERGE or TABLE)"
+                    .into(),
             )),
         },
         Some(other) => Err(Error::QueryRejected(format!(

@@ -4,8 +4,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, InTarget, ObjectName, ObjectNamePart, Query, SetExpr, TableAlias, TableFactor, VisitMut,
-    VisitorMut,
+    Expr, Ident, InTarget, ObjectName, ObjectNamePart, Query, SetExpr, TableAlias, TableFactor,
+    VisitMut, VisitorMut,
 };
 
 use super::{SpaceGuard, SqlDialect, functions};
@@ -46,7 +46,9 @@ impl Walker<'_> {
             (SqlDialect::Postgres, None) => Some(ident.value.to_ascii_lowercase()),
             (SqlDialect::Postgres, Some('"')) => Some(ident.value.clone()),
             (SqlDialect::Redshift, None | Some('"')) => Some(ident.value.to_ascii_lowercase()),
-            (SqlDialect::Sqlite, None | Some('"' | '`' | '[')) => Some(ident.value.to_ascii_lowercase()),
+            (SqlDialect::Sqlite, None | Some('"' | '`' | '[')) => {
+                Some(ident.value.to_ascii_lowercase())
+            }
             (SqlDialect::Mysql, None | Some('`')) => Some(ident.value.clone()),
             _ => None,
         }
@@ -76,7 +78,9 @@ impl Walker<'_> {
         let parts = self.parts(name)?;
         let folded: Option<Vec<String>> = parts.iter().map(|i| self.fold(i)).collect();
         let Some(folded) = folded else {
-            return refuse(format!("the quoting of `{name}` is not allowed in this dialect"));
+            return refuse(format!(
+                "the quoting of `{name}` is not allowed in this dialect"
+            ));
         };
         let table = match folded.as_slice() {
             [t] => {
@@ -124,7 +128,11 @@ impl Walker<'_> {
         if !q.locks.is_empty() {
             return refuse("locking clauses (FOR UPDATE, FOR SHARE) are not allowed");
         }
-        if q.for_clause.is_some() || q.settings.is_some() || q.format_clause.is_some() || !q.pipe_operators.is_empty() {
+        if q.for_clause.is_some()
+            || q.settings.is_some()
+            || q.format_clause.is_some()
+            || !q.pipe_operators.is_empty()
+        {
             return refuse("FOR, SETTINGS, FORMAT and pipe clauses are not allowed");
         }
         self.check_set_expr(&q.body)
@@ -154,7 +162,9 @@ impl Walker<'_> {
                 self.check_set_expr(left)?;
                 self.check_set_expr(right)
             }
-            _ => refuse("only SELECT queries are allowed (no INSERT, UPDATE, DELETE, MERGE or TABLE)"),
+            _ => refuse(
+                "only SELECT queries are allowed (no INSERT, UPDATE, DELETE, MERGE or TABLE)",
+            ),
         }
     }
 
@@ -170,7 +180,9 @@ impl Walker<'_> {
                         ));
                     }
                 };
-                if f.uses_odbc_syntax || !matches!(f.parameters, sqlparser::ast::FunctionArguments::None) {
+                if f.uses_odbc_syntax
+                    || !matches!(f.parameters, sqlparser::ast::FunctionArguments::None)
+                {
                     return refuse(format!("this form of calling `{}` is not allowed", f.name));
                 }
                 if !functions::is_allowed(self.guard.dialect, &name.value) {
@@ -263,7 +275,10 @@ impl VisitorMut for Walker<'_> {
                     return refuse("CTE `FROM` clauses are not supported");
                 }
                 let Some(name) = self.fold(&cte.alias.name) else {
-                    return refuse(format!("the quoting of `{}` is not allowed", cte.alias.name));
+                    return refuse(format!(
+                        "the quoting of `{}` is not allowed",
+                        cte.alias.name
+                    ));
                 };
                 if frame.ctes.iter().any(|(n, _)| *n == name) {
                     return refuse(format!("the CTE name `{name}` is defined twice"));
@@ -316,7 +331,9 @@ impl VisitorMut for Walker<'_> {
                 }
                 ControlFlow::Continue(())
             }
-            TableFactor::Derived { sample: None, .. } | TableFactor::NestedJoin { .. } => ControlFlow::Continue(()),
+            TableFactor::Derived { sample: None, .. } | TableFactor::NestedJoin { .. } => {
+                ControlFlow::Continue(())
+            }
             other => refuse(format!(
                 "`{other}` is not allowed in FROM; use tables of the space and subqueries"
             )),

@@ -13,7 +13,8 @@ use crate::filters::Filters;
 use crate::guard::{SpaceGuard, SqlDialect};
 use crate::ids::{is_valid_client_id, new_id, new_message_id};
 use crate::model::{
-    Conversation, ConversationView, CreateConversation, DataSourceRef, DataSourceType, Message, MessagePage, Role,
+    Conversation, ConversationView, CreateConversation, DataSourceRef, DataSourceType, Message,
+    MessagePage, Role,
 };
 
 pub const MAX_MESSAGE_LEN: usize = 10_000;
@@ -42,7 +43,11 @@ fn dialect_of(t: crate::model::DatabaseType) -> SqlDialect {
 
 impl Breadcrumb {
     /// The conversation if this caller may see it; `NotFound` otherwise, whether or not it exists.
-    async fn visible_conversation(&self, who: &Principal, id: &str) -> Result<Option<Conversation>> {
+    async fn visible_conversation(
+        &self,
+        who: &Principal,
+        id: &str,
+    ) -> Result<Option<Conversation>> {
         check_id(id)?;
         let Some(c) = self.store.get_conversation(id).await? else {
             return Ok(None);
@@ -56,15 +61,22 @@ impl Breadcrumb {
                 let in_scope = c.user_id.as_deref() == Some(u.user_id.as_str())
                     && c.customer_id.as_deref() == Some(u.customer_id.as_str())
                     && c.data_sources.iter().all(|d| {
-                        d.kind == DataSourceType::Space && u.space_id.as_ref().is_none_or(|s| s == &d.id)
+                        d.kind == DataSourceType::Space
+                            && u.space_id.as_ref().is_none_or(|s| s == &d.id)
                     });
-                if in_scope { Ok(Some(c)) } else { Err(Error::NotFound("conversation")) }
+                if in_scope {
+                    Ok(Some(c))
+                } else {
+                    Err(Error::NotFound("conversation"))
+                }
             }
         }
     }
 
     async fn conversation(&self, who: &Principal, id: &str) -> Result<Conversation> {
-        self.visible_conversation(who, id).await?.ok_or(Error::NotFound("conversation"))
+        self.visible_conversation(who, id)
+            .await?
+            .ok_or(Error::NotFound("conversation"))
     }
 
     /// An end user's first message to a new id creates the conversation over the token's scope.
@@ -72,7 +84,10 @@ impl Breadcrumb {
         let spaces = self.store.list_spaces(&u.partner_id).await?;
         let data_sources: Vec<DataSourceRef> = spaces
             .iter()
-            .filter(|s| s.customer_id == u.customer_id && u.space_id.as_ref().is_none_or(|sid| sid == &s.space_id))
+            .filter(|s| {
+                s.customer_id == u.customer_id
+                    && u.space_id.as_ref().is_none_or(|sid| sid == &s.space_id)
+            })
             .map(|s| DataSourceRef {
                 kind: DataSourceType::Space,
                 id: s.space_id.clone(),
@@ -99,7 +114,11 @@ impl Breadcrumb {
     }
 
     /// A partner's conversation over chosen spaces or whole sources.
-    pub async fn create_conversation(&self, who: &Principal, req: CreateConversation) -> Result<ConversationView> {
+    pub async fn create_conversation(
+        &self,
+        who: &Principal,
+        req: CreateConversation,
+    ) -> Result<ConversationView> {
         let p = who.partner()?;
         let id = match req.conversation_id {
             Some(id) => {
@@ -109,12 +128,19 @@ impl Breadcrumb {
             None => new_id("conv"),
         };
         if req.space_ids.is_empty() && req.source_ids.is_empty() {
-            return Err(Error::validation("space_ids", "name at least one space or source"));
+            return Err(Error::validation(
+                "space_ids",
+                "name at least one space or source",
+            ));
         }
         let mut data_sources = Vec::new();
         let mut customers = Vec::new();
         for sid in &req.space_ids {
-            let s = self.store.get_space(&p.partner_id, sid).await?.ok_or(Error::NotFound("space"))?;
+            let s = self
+                .store
+                .get_space(&p.partner_id, sid)
+                .await?
+                .ok_or(Error::NotFound("space"))?;
             customers.push(s.customer_id.clone());
             data_sources.push(DataSourceRef {
                 kind: DataSourceType::Space,
@@ -123,11 +149,19 @@ impl Breadcrumb {
             });
         }
         for sid in &req.source_ids {
-            let s = self.store.get_source(&p.partner_id, sid).await?.ok_or(Error::NotFound("source"))?;
+            let s = self
+                .store
+                .get_source(&p.partner_id, sid)
+                .await?
+                .ok_or(Error::NotFound("source"))?;
             data_sources.push(DataSourceRef {
                 kind: DataSourceType::Source,
                 id: s.connector.source_id.clone(),
-                name: s.connector.source_name.clone().unwrap_or_else(|| s.connector.database.clone()),
+                name: s
+                    .connector
+                    .source_name
+                    .clone()
+                    .unwrap_or_else(|| s.connector.database.clone()),
             });
         }
         customers.dedup();
@@ -135,7 +169,11 @@ impl Breadcrumb {
             conversation_id: id,
             partner_id: p.partner_id.clone(),
             user_id: None,
-            customer_id: if customers.len() == 1 && req.source_ids.is_empty() { customers.pop() } else { None },
+            customer_id: if customers.len() == 1 && req.source_ids.is_empty() {
+                customers.pop()
+            } else {
+                None
+            },
             data_sources,
             created_at: Utc::now(),
         };
@@ -150,7 +188,11 @@ impl Breadcrumb {
     pub async fn list_conversations(&self, who: &Principal) -> Result<Vec<ConversationView>> {
         let all = match who {
             Principal::Partner(p) => self.store.list_conversations(&p.partner_id, None).await?,
-            Principal::EndUser(u) => self.store.list_conversations(&u.partner_id, Some(&u.user_id)).await?,
+            Principal::EndUser(u) => {
+                self.store
+                    .list_conversations(&u.partner_id, Some(&u.user_id))
+                    .await?
+            }
         };
         let mut out = Vec::new();
         for c in all {
@@ -188,7 +230,12 @@ impl Breadcrumb {
                 &filters,
                 connector.database(),
             )?;
-            scopes.push(DataScope::new(d.clone(), Arc::new(guard), connector, self.config.query_limits));
+            scopes.push(DataScope::new(
+                d.clone(),
+                Arc::new(guard),
+                connector,
+                self.config.query_limits,
+            ));
         }
         Ok(scopes)
     }
@@ -197,7 +244,10 @@ impl Breadcrumb {
     /// agent or a data source becomes an assistant message that says so; nothing is lost.
     pub async fn send_message(&self, who: &Principal, id: &str, text: &str) -> Result<Message> {
         if text.trim().is_empty() || text.len() > MAX_MESSAGE_LEN {
-            return Err(Error::validation("text", format!("`text` has 1 to {MAX_MESSAGE_LEN} characters")));
+            return Err(Error::validation(
+                "text",
+                format!("`text` has 1 to {MAX_MESSAGE_LEN} characters"),
+            ));
         }
         let c = match (self.visible_conversation(who, id).await?, who) {
             (Some(c), _) => c,
@@ -214,7 +264,9 @@ impl Breadcrumb {
             sql: None,
             data: None,
         };
-        self.store.insert_message(&c.conversation_id, &question).await?;
+        self.store
+            .insert_message(&c.conversation_id, &question)
+            .await?;
         let reply = match self.scopes(&c).await {
             Ok(scopes) if scopes.is_empty() => Ok(crate::agent::AgentReply {
                 text: "The data of this conversation is no longer available.".into(),
@@ -247,7 +299,9 @@ impl Breadcrumb {
             sql: reply.sql,
             data: reply.data,
         };
-        self.store.insert_message(&c.conversation_id, &answer).await?;
+        self.store
+            .insert_message(&c.conversation_id, &answer)
+            .await?;
         Ok(answer)
     }
 
@@ -267,10 +321,20 @@ impl Breadcrumb {
         Ok(all.split_off(skip))
     }
 
-    pub async fn list_messages(&self, who: &Principal, id: &str, limit: Option<i64>, next_token: Option<&str>) -> Result<MessagePage> {
+    pub async fn list_messages(
+        &self,
+        who: &Principal,
+        id: &str,
+        limit: Option<i64>,
+        next_token: Option<&str>,
+    ) -> Result<MessagePage> {
         let limit = limit.unwrap_or(100);
         if !(1..=1000).contains(&limit) {
-            return Err(Error::Validation(vec![FieldError::query("limit", "`limit` must be between 1 and 1000", "value_error")]));
+            return Err(Error::Validation(vec![FieldError::query(
+                "limit",
+                "`limit` must be between 1 and 1000",
+                "value_error",
+            )]));
         }
         let c = self.conversation(who, id).await?;
         let after = match next_token {
@@ -283,22 +347,41 @@ impl Breadcrumb {
             .await?;
         let next_token = if messages.len() > limit as usize {
             messages.truncate(limit as usize);
-            messages.last().map(|m| self.encode_cursor(&c.conversation_id, &m.message_id))
+            messages
+                .last()
+                .map(|m| self.encode_cursor(&c.conversation_id, &m.message_id))
         } else {
             None
         };
-        Ok(MessagePage { messages, next_token })
+        Ok(MessagePage {
+            messages,
+            next_token,
+        })
     }
 
     fn encode_cursor(&self, conversation: &str, message: &str) -> String {
         let data = format!("{conversation}|{message}");
-        format!("{}.{}", B64.encode(&data), self.secret.sign(data.as_bytes()))
+        format!(
+            "{}.{}",
+            B64.encode(&data),
+            self.secret.sign(data.as_bytes())
+        )
     }
 
     fn decode_cursor(&self, conversation: &str, token: &str) -> Result<String> {
-        let bad = || Error::Validation(vec![FieldError::query("next_token", "`next_token` is not one this server issued for this conversation", "value_error")]);
+        let bad = || {
+            Error::Validation(vec![FieldError::query(
+                "next_token",
+                "`next_token` is not one this server issued for this conversation",
+                "value_error",
+            )])
+        };
         let (data, sig) = token.split_once('.').ok_or_else(bad)?;
-        let data = B64.decode(data).ok().and_then(|d| String::from_utf8(d).ok()).ok_or_else(bad)?;
+        let data = B64
+            .decode(data)
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok())
+            .ok_or_else(bad)?;
         if !self.secret.verify(data.as_bytes(), sig) {
             return Err(bad());
         }

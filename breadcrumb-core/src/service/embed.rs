@@ -8,21 +8,39 @@ use crate::ids::new_id;
 use crate::model::{EmbedToken, EmbedTokenRequest, User};
 
 impl Breadcrumb {
-    pub async fn issue_embed_token(&self, who: &Principal, req: EmbedTokenRequest) -> Result<EmbedToken> {
+    pub async fn issue_embed_token(
+        &self,
+        who: &Principal,
+        req: EmbedTokenRequest,
+    ) -> Result<EmbedToken> {
         let p = who.partner()?;
         let mut errors = Vec::new();
         let email = req.email.trim().to_lowercase();
         let valid_email = email.len() <= 254
-            && email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'))
+            && email
+                .split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'))
             && !email.chars().any(char::is_whitespace);
         if !valid_email {
-            errors.push(FieldError::body("email", "`email` must be an email address", "value_error"));
+            errors.push(FieldError::body(
+                "email",
+                "`email` must be an email address",
+                "value_error",
+            ));
         }
         if req.name.trim().is_empty() || req.name.len() > 200 {
-            errors.push(FieldError::body("name", "`name` has 1 to 200 characters", "value_error"));
+            errors.push(FieldError::body(
+                "name",
+                "`name` has 1 to 200 characters",
+                "value_error",
+            ));
         }
         if req.customer_id.is_none() && req.space_id.is_none() {
-            errors.push(FieldError::body("customer_id", "give `customer_id`, `space_id` or both", "missing"));
+            errors.push(FieldError::body(
+                "customer_id",
+                "give `customer_id`, `space_id` or both",
+                "missing",
+            ));
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
@@ -34,9 +52,15 @@ impl Breadcrumb {
                     return Err(Error::NotFound("customer"));
                 }
                 if let Some(sid) = space {
-                    let s = spaces.iter().find(|s| &s.space_id == sid).ok_or(Error::NotFound("space"))?;
+                    let s = spaces
+                        .iter()
+                        .find(|s| &s.space_id == sid)
+                        .ok_or(Error::NotFound("space"))?;
                     if &s.customer_id != c {
-                        return Err(Error::validation("space_id", "this space does not belong to that customer"));
+                        return Err(Error::validation(
+                            "space_id",
+                            "this space does not belong to that customer",
+                        ));
                     }
                 }
                 c.clone()
@@ -47,7 +71,12 @@ impl Breadcrumb {
                 .ok_or(Error::NotFound("space"))?
                 .customer_id
                 .clone(),
-            (None, None) => return Err(Error::validation("customer_id", "give `customer_id`, `space_id` or both")),
+            (None, None) => {
+                return Err(Error::validation(
+                    "customer_id",
+                    "give `customer_id`, `space_id` or both",
+                ));
+            }
         };
         let user = self
             .store
@@ -59,9 +88,12 @@ impl Breadcrumb {
                 created_at: Utc::now(),
             })
             .await?;
-        let (token, expires_at) = self
-            .tokens
-            .issue(&p.partner_id, &customer, req.space_id.as_deref(), &user.user_id)?;
+        let (token, expires_at) = self.tokens.issue(
+            &p.partner_id,
+            &customer,
+            req.space_id.as_deref(),
+            &user.user_id,
+        )?;
         Ok(EmbedToken { token, expires_at })
     }
 }

@@ -108,7 +108,11 @@ impl Breadcrumb {
                     ));
                 }
             }
-            None => store.put_setting(KEY_CHECK, &cipher.seal(KEY_CHECK_TEXT)).await?,
+            None => {
+                store
+                    .put_setting(KEY_CHECK, &cipher.seal(KEY_CHECK_TEXT))
+                    .await?
+            }
         }
         let tokens = TokenService::new(&secret, config.token_lifetime)?;
         Ok(Breadcrumb {
@@ -131,7 +135,11 @@ impl Breadcrumb {
         if key.is_empty() || key.len() > 256 {
             return Err(Error::Unauthorized);
         }
-        match self.store.partner_by_key_hash(&crypto::hash_api_key(key)).await? {
+        match self
+            .store
+            .partner_by_key_hash(&crypto::hash_api_key(key))
+            .await?
+        {
             Some(p) => Ok(Principal::Partner(p)),
             None => Err(Error::Unauthorized),
         }
@@ -175,9 +183,15 @@ impl Breadcrumb {
     /// Makes sure a partner holds exactly this key (for scripts that must know their key).
     pub async fn ensure_partner_with_key(&self, name: &str, key: &str) -> Result<Partner> {
         if key.len() < 16 {
-            return Err(Error::Internal("a bootstrap API key must have at least 16 characters".into()));
+            return Err(Error::Internal(
+                "a bootstrap API key must have at least 16 characters".into(),
+            ));
         }
-        if let Some(p) = self.store.partner_by_key_hash(&crypto::hash_api_key(key)).await? {
+        if let Some(p) = self
+            .store
+            .partner_by_key_hash(&crypto::hash_api_key(key))
+            .await?
+        {
             return Ok(p);
         }
         let partner = Partner {

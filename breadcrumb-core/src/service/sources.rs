@@ -10,9 +10,17 @@ use crate::schema::SourceSchema;
 
 fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, required: bool) {
     if required && value.trim().is_empty() {
-        errors.push(FieldError::body(field, format!("`{field}` must not be empty"), "value_error"));
+        errors.push(FieldError::body(
+            field,
+            format!("`{field}` must not be empty"),
+            "value_error",
+        ));
     } else if value.len() > max {
-        errors.push(FieldError::body(field, format!("`{field}` has at most {max} characters"), "value_error"));
+        errors.push(FieldError::body(
+            field,
+            format!("`{field}` has at most {max} characters"),
+            "value_error",
+        ));
     }
 }
 
@@ -47,7 +55,11 @@ impl Breadcrumb {
     }
 
     /// Validates, tests the connection, reads the schema, and only then stores anything.
-    pub async fn create_source(&self, who: &Principal, req: CreateSource) -> Result<DatabaseConnector> {
+    pub async fn create_source(
+        &self,
+        who: &Principal,
+        req: CreateSource,
+    ) -> Result<DatabaseConnector> {
         let p = who.partner()?;
         let mut errors = Vec::new();
         let database_type = DatabaseType::parse(&req.database_type);
@@ -67,10 +79,22 @@ impl Breadcrumb {
             check_text(&mut errors, "source_name", n, 200, false);
         }
         if !(1..=65535).contains(&req.port) {
-            errors.push(FieldError::body("port", "`port` must be between 1 and 65535", "value_error"));
+            errors.push(FieldError::body(
+                "port",
+                "`port` must be between 1 and 65535",
+                "value_error",
+            ));
         }
-        if req.host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-            errors.push(FieldError::body("host", "`host` is a host name or IP address", "value_error"));
+        if req
+            .host
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        {
+            errors.push(FieldError::body(
+                "host",
+                "`host` is a host name or IP address",
+                "value_error",
+            ));
         }
         let (Some(database_type), true) = (database_type, errors.is_empty()) else {
             return Err(Error::Validation(errors));
@@ -114,7 +138,12 @@ impl Breadcrumb {
     /// Refuses while spaces still use the source, so that no space is left pointing at nothing.
     pub async fn delete_source(&self, who: &Principal, source_id: &str) -> Result<()> {
         let p = who.partner()?;
-        if self.store.get_source(&p.partner_id, source_id).await?.is_none() {
+        if self
+            .store
+            .get_source(&p.partner_id, source_id)
+            .await?
+            .is_none()
+        {
             return Err(Error::NotFound("source"));
         }
         let in_use = self

@@ -13,10 +13,18 @@ impl Breadcrumb {
         let p = who.partner()?;
         let mut errors = Vec::new();
         if req.name.trim().is_empty() || req.name.len() > 200 {
-            errors.push(FieldError::body("name", "`name` has 1 to 200 characters", "value_error"));
+            errors.push(FieldError::body(
+                "name",
+                "`name` has 1 to 200 characters",
+                "value_error",
+            ));
         }
         if req.customer_id.trim().is_empty() || req.customer_id.len() > 128 {
-            errors.push(FieldError::body("customer_id", "`customer_id` has 1 to 128 characters", "value_error"));
+            errors.push(FieldError::body(
+                "customer_id",
+                "`customer_id` has 1 to 128 characters",
+                "value_error",
+            ));
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
@@ -53,7 +61,11 @@ impl Breadcrumb {
     }
 
     pub async fn delete_space(&self, who: &Principal, space_id: &str) -> Result<()> {
-        if self.store.delete_space(&who.partner()?.partner_id, space_id).await? {
+        if self
+            .store
+            .delete_space(&who.partner()?.partner_id, space_id)
+            .await?
+        {
             Ok(())
         } else {
             Err(Error::NotFound("space"))

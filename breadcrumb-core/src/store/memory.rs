@@ -167,8 +167,7 @@ impl UserStore for MemoryStore {
 impl ConversationStore for MemoryStore {
     async fn insert_conversation(&self, c: &Conversation) -> Result<()> {
         self.with(|s| {
-            if s
-                .conversations
+            if s.conversations
                 .iter()
                 .any(|x| x.conversation_id == c.conversation_id)
             {
@@ -179,13 +178,25 @@ impl ConversationStore for MemoryStore {
         })?
     }
     async fn get_conversation(&self, id: &str) -> Result<Option<Conversation>> {
-        self.with(|s| s.conversations.iter().find(|c| c.conversation_id == id).cloned())
-    }
-    async fn list_conversations(&self, partner_id: &str, user_id: Option<&str>) -> Result<Vec<Conversation>> {
         self.with(|s| {
             s.conversations
                 .iter()
-                .filter(|c| c.partner_id == partner_id && (user_id.is_none() || c.user_id.as_deref() == user_id))
+                .find(|c| c.conversation_id == id)
+                .cloned()
+        })
+    }
+    async fn list_conversations(
+        &self,
+        partner_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<Conversation>> {
+        self.with(|s| {
+            s.conversations
+                .iter()
+                .filter(|c| {
+                    c.partner_id == partner_id
+                        && (user_id.is_none() || c.user_id.as_deref() == user_id)
+                })
                 .cloned()
                 .collect()
         })
@@ -199,9 +210,19 @@ impl ConversationStore for MemoryStore {
         })
     }
     async fn insert_message(&self, id: &str, m: &Message) -> Result<()> {
-        self.with(|s| s.messages.entry(id.to_string()).or_default().push(m.clone()))
+        self.with(|s| {
+            s.messages
+                .entry(id.to_string())
+                .or_default()
+                .push(m.clone())
+        })
     }
-    async fn list_messages(&self, id: &str, after: Option<&str>, limit: u32) -> Result<Vec<Message>> {
+    async fn list_messages(
+        &self,
+        id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
         self.with(|s| {
             let mut all: Vec<Message> = s.messages.get(id).cloned().unwrap_or_default();
             all.sort_by(|a, b| a.message_id.cmp(&b.message_id));

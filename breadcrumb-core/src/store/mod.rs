@@ -58,11 +58,20 @@ pub trait ConversationStore: Send + Sync {
     /// Fails with `Conflict` when the id is taken, by this partner or another.
     async fn insert_conversation(&self, conversation: &Conversation) -> Result<()>;
     async fn get_conversation(&self, conversation_id: &str) -> Result<Option<Conversation>>;
-    async fn list_conversations(&self, partner_id: &str, user_id: Option<&str>) -> Result<Vec<Conversation>>;
+    async fn list_conversations(
+        &self,
+        partner_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<Conversation>>;
     async fn delete_conversation(&self, conversation_id: &str) -> Result<bool>;
     async fn insert_message(&self, conversation_id: &str, message: &Message) -> Result<()>;
     /// Messages oldest first, strictly after `after` (a message id), at most `limit`.
-    async fn list_messages(&self, conversation_id: &str, after: Option<&str>, limit: u32) -> Result<Vec<Message>>;
+    async fn list_messages(
+        &self,
+        conversation_id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
 }
 
 /// Everything the service needs from storage.

@@ -129,13 +129,15 @@ impl PartnerStore for SqlStore {
         Ok(n.max(0) as u64)
     }
     async fn insert_api_key(&self, partner_id: &str, key_hash: &str, label: &str) -> Result<()> {
-        sqlx::query("INSERT INTO bc_api_keys (key_hash, partner_id, label, active) VALUES ($1, $2, $3, 1)")
-            .bind(key_hash.to_string())
-            .bind(partner_id.to_string())
-            .bind(label.to_string())
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO bc_api_keys (key_hash, partner_id, label, active) VALUES ($1, $2, $3, 1)",
+        )
+        .bind(key_hash.to_string())
+        .bind(partner_id.to_string())
+        .bind(label.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
     async fn partner_by_key_hash(&self, key_hash: &str) -> Result<Option<Partner>> {
@@ -248,14 +250,16 @@ impl SpaceStore for SqlStore {
         Ok(())
     }
     async fn list_spaces(&self, partner_id: &str) -> Result<Vec<Space>> {
-        sqlx::query("SELECT body FROM bc_spaces WHERE partner_id = $1 ORDER BY created_at, space_id")
-            .bind(partner_id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?
-            .iter()
-            .map(|r| parse(&r.try_get::<String, _>(0).map_err(db)?))
-            .collect()
+        sqlx::query(
+            "SELECT body FROM bc_spaces WHERE partner_id = $1 ORDER BY created_at, space_id",
+        )
+        .bind(partner_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| parse(&r.try_get::<String, _>(0).map_err(db)?))
+        .collect()
     }
     async fn get_space(&self, partner_id: &str, space_id: &str) -> Result<Option<Space>> {
         sqlx::query("SELECT body FROM bc_spaces WHERE partner_id = $1 AND space_id = $2")
@@ -336,7 +340,11 @@ impl ConversationStore for SqlStore {
             .map(Self::conversation)
             .transpose()
     }
-    async fn list_conversations(&self, partner_id: &str, user_id: Option<&str>) -> Result<Vec<Conversation>> {
+    async fn list_conversations(
+        &self,
+        partner_id: &str,
+        user_id: Option<&str>,
+    ) -> Result<Vec<Conversation>> {
         let rows = match user_id {
             Some(u) => sqlx::query("SELECT * FROM bc_conversations WHERE partner_id = $1 AND user_id = $2 ORDER BY created_at, conversation_id")
                 .bind(partner_id.to_string())
@@ -367,16 +375,23 @@ impl ConversationStore for SqlStore {
         Ok(r.rows_affected() > 0)
     }
     async fn insert_message(&self, id: &str, m: &Message) -> Result<()> {
-        sqlx::query("INSERT INTO bc_messages (message_id, conversation_id, body) VALUES ($1, $2, $3)")
-            .bind(m.message_id.clone())
-            .bind(id.to_string())
-            .bind(json(m)?)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
+        sqlx::query(
+            "INSERT INTO bc_messages (message_id, conversation_id, body) VALUES ($1, $2, $3)",
+        )
+        .bind(m.message_id.clone())
+        .bind(id.to_string())
+        .bind(json(m)?)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
         Ok(())
     }
-    async fn list_messages(&self, id: &str, after: Option<&str>, limit: u32) -> Result<Vec<Message>> {
+    async fn list_messages(
+        &self,
+        id: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
         sqlx::query("SELECT body FROM bc_messages WHERE conversation_id = $1 AND message_id > $2 ORDER BY message_id LIMIT $3")
             .bind(id.to_string())
             .bind(after.unwrap_or("").to_string())

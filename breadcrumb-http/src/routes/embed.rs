@@ -11,6 +11,10 @@ use crate::extract::{Body, PartnerAuth};
 /// Generate embed token
 #[utoipa::path(post, path = "/v1/embed/token", tag = "embed", security(("APIKeyHeader" = [])),
     request_body = EmbedTokenRequest, responses((status = 200, body = EmbedToken), (status = 404), (status = 422)))]
-pub async fn token(State(s): State<AppState>, PartnerAuth(who): PartnerAuth, Body(req): Body<EmbedTokenRequest>) -> ApiResult<Json<EmbedToken>> {
+pub async fn token(
+    State(s): State<AppState>,
+    PartnerAuth(who): PartnerAuth,
+    Body(req): Body<EmbedTokenRequest>,
+) -> ApiResult<Json<EmbedToken>> {
     Ok(Json(s.service.issue_embed_token(&who, req).await?))
 }

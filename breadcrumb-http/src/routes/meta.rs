@@ -19,7 +19,12 @@ pub async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
         Ok(_) => (StatusCode::OK, Json(json!({"status": "ready"}))),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "code": "not_ready", "detail": "the metadata store does not answer"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(
+                    json!({"status": "unavailable", "code": "not_ready", "detail": "the metadata store does not answer"}),
+                ),
+            )
         }
     }
 }
@@ -38,5 +43,8 @@ pub async fn embed_page() -> Html<&'static str> {
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        s.metrics.render(),
+    )
 }
