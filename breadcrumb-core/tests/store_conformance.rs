@@ -72,6 +72,12 @@ async fn conformance(store: Arc<dyn MetaStore>) {
         p.partner_id
     );
     assert!(store.partner_by_key_hash("nope").await.unwrap().is_none());
+    let listed = store.list_partners().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (&listed[0].partner_id, &listed[0].name),
+        (&p.partner_id, &p.name)
+    );
     assert!(store.revoke_api_key("hash1").await.unwrap());
     assert!(store.partner_by_key_hash("hash1").await.unwrap().is_none());
     assert!(!store.revoke_api_key("hash1").await.unwrap());
@@ -190,6 +196,15 @@ async fn conformance(store: Arc<dyn MetaStore>) {
         .await
         .unwrap();
     assert_eq!(page, msgs[10..]);
+    let newest = store.latest_messages(&c.conversation_id, 7).await.unwrap();
+    assert_eq!(newest, msgs[18..], "the newest seven, oldest first");
+    assert_eq!(
+        store
+            .latest_messages(&c.conversation_id, 100)
+            .await
+            .unwrap(),
+        msgs
+    );
     assert_eq!(
         store
             .list_conversations(&p.partner_id, Some(&first.user_id))

@@ -1,6 +1,7 @@
 //! Breadcrumb's HTTP adapter: handlers parse the request, call [`breadcrumb_core::Breadcrumb`]
 //! and map its errors in one place ([`error`]). No business rule lives here.
 
+pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -51,7 +51,8 @@ fn write_private(path: &std::path::Path, content: &str) -> Result<(), String> {
     f.write_all(content.as_bytes()).map_err(|e| e.to_string())
 }
 
-pub async fn build(config: &Config) -> Result<Built, String> {
+/// Opens the metadata store and the service, as the server and the command line both need.
+pub async fn open_service(config: &Config) -> Result<Breadcrumb, String> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         format!(
             "cannot create the data directory {}: {e}",
@@ -62,16 +63,13 @@ pub async fn build(config: &Config) -> Result<Built, String> {
     tracing::info!(store = %redact_url(&config.database_url), "opening the metadata store");
     let store = SqlStore::connect(&config.database_url)
         .await
-        .map_err(|e| match e {
-            breadcrumb_core::Error::Internal(m) => m,
-            other => other.to_string(),
-        })?;
+        .map_err(plain)?;
     if config.llm_base_url.is_some() {
         tracing::warn!(
             "BREADCRUMB_LLM_BASE_URL is set, but this build answers with the offline agent"
         );
     }
-    let service = Breadcrumb::new(
+    Breadcrumb::new(
         Arc::new(store),
         Arc::new(SqlxConnectors {
             data_dir: config.data_dir.clone(),
@@ -85,10 +83,19 @@ pub async fn build(config: &Config) -> Result<Built, String> {
         },
     )
     .await
-    .map_err(|e| match e {
+    .map_err(plain)
+}
+
+/// Start-up messages meant for an operator: internal errors carry their own sentence.
+fn plain(e: breadcrumb_core::Error) -> String {
+    match e {
         breadcrumb_core::Error::Internal(m) => m,
         other => other.to_string(),
-    })?;
+    }
+}
+
+pub async fn build(config: &Config) -> Result<Built, String> {
+    let service = open_service(config).await?;
     let mut new_api_key = None;
     let partner = match &config.bootstrap_api_key {
         Some(key) => Some(

@@ -254,7 +254,11 @@ impl Breadcrumb {
             (None, Principal::EndUser(u)) => self.create_for_user(u, id).await?,
             (None, Principal::Partner(_)) => return Err(Error::NotFound("conversation")),
         };
-        let history = self.recent_messages(&c.conversation_id).await?;
+        let window = u32::try_from(self.config.history_window).unwrap_or(u32::MAX);
+        let history = self
+            .store
+            .latest_messages(&c.conversation_id, window)
+            .await?;
         let question = Message {
             text: text.to_string(),
             role: Role::User,
@@ -303,22 +307,6 @@ impl Breadcrumb {
             .insert_message(&c.conversation_id, &answer)
             .await?;
         Ok(answer)
-    }
-
-    async fn recent_messages(&self, id: &str) -> Result<Vec<Message>> {
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let page = self.store.list_messages(id, after.as_deref(), 1000).await?;
-            let done = page.len() < 1000;
-            after = page.last().map(|m| m.message_id.clone());
-            all.extend(page);
-            if done {
-                break;
-            }
-        }
-        let skip = all.len().saturating_sub(self.config.history_window);
-        Ok(all.split_off(skip))
     }
 
     pub async fn list_messages(

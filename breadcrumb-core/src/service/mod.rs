@@ -164,11 +164,24 @@ impl Breadcrumb {
             created_at: Utc::now(),
         };
         self.store.insert_partner(&partner).await?;
-        let key = self.create_api_key(&partner.partner_id, "initial").await?;
+        let key = crypto::generate_api_key();
+        self.store
+            .insert_api_key(&partner.partner_id, &crypto::hash_api_key(&key), "initial")
+            .await?;
         Ok((partner, key))
     }
 
+    /// A new key for an existing partner; the key is returned once and stored only hashed.
     pub async fn create_api_key(&self, partner_id: &str, label: &str) -> Result<String> {
+        if !self
+            .store
+            .list_partners()
+            .await?
+            .iter()
+            .any(|p| p.partner_id == partner_id)
+        {
+            return Err(Error::NotFound("partner"));
+        }
         let key = crypto::generate_api_key();
         self.store
             .insert_api_key(partner_id, &crypto::hash_api_key(&key), label)
@@ -176,6 +189,7 @@ impl Breadcrumb {
         Ok(key)
     }
 
+    /// Revokes a key by its value (only its holder can name it); false when it was not active.
     pub async fn revoke_api_key(&self, key: &str) -> Result<bool> {
         self.store.revoke_api_key(&crypto::hash_api_key(key)).await
     }

@@ -47,6 +47,9 @@ impl PartnerStore for MemoryStore {
     async fn count_partners(&self) -> Result<u64> {
         self.with(|s| s.partners.len() as u64)
     }
+    async fn list_partners(&self) -> Result<Vec<Partner>> {
+        self.with(|s| s.partners.clone())
+    }
     async fn insert_api_key(&self, partner_id: &str, key_hash: &str, _label: &str) -> Result<()> {
         self.with(|s| {
             s.keys
@@ -230,6 +233,14 @@ impl ConversationStore for MemoryStore {
                 .filter(|m| after.is_none_or(|a| m.message_id.as_str() > a))
                 .take(limit as usize)
                 .collect()
+        })
+    }
+    async fn latest_messages(&self, id: &str, limit: u32) -> Result<Vec<Message>> {
+        self.with(|s| {
+            let mut all: Vec<Message> = s.messages.get(id).cloned().unwrap_or_default();
+            all.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+            let skip = all.len().saturating_sub(limit as usize);
+            all.split_off(skip)
         })
     }
 }

@@ -19,6 +19,8 @@ use crate::model::{Conversation, Message, Partner, Space, StoredSource, User};
 pub trait PartnerStore: Send + Sync {
     async fn insert_partner(&self, partner: &Partner) -> Result<()>;
     async fn count_partners(&self) -> Result<u64>;
+    /// Every partner, oldest first (for the command line).
+    async fn list_partners(&self) -> Result<Vec<Partner>>;
     /// Stores the hash of a key; the key itself is never stored.
     async fn insert_api_key(&self, partner_id: &str, key_hash: &str, label: &str) -> Result<()>;
     async fn partner_by_key_hash(&self, key_hash: &str) -> Result<Option<Partner>>;
@@ -72,6 +74,9 @@ pub trait ConversationStore: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Message>>;
+    /// The newest `limit` messages, oldest first: the agent's memory, read on every turn
+    /// without paging through the whole conversation.
+    async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
 }
 
 /// Everything the service needs from storage.

@@ -128,6 +128,23 @@ impl PartnerStore for SqlStore {
             .map_err(db)?;
         Ok(n.max(0) as u64)
     }
+    async fn list_partners(&self) -> Result<Vec<Partner>> {
+        sqlx::query(
+            "SELECT partner_id, name, created_at FROM bc_partners ORDER BY created_at, partner_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            Ok(Partner {
+                partner_id: r.try_get("partner_id").map_err(db)?,
+                name: r.try_get("name").map_err(db)?,
+                created_at: time(r.try_get("created_at").map_err(db)?),
+            })
+        })
+        .collect()
+    }
     async fn insert_api_key(&self, partner_id: &str, key_hash: &str, label: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO bc_api_keys (key_hash, partner_id, label, active) VALUES ($1, $2, $3, 1)",
@@ -402,5 +419,20 @@ impl ConversationStore for SqlStore {
             .iter()
             .map(|r| parse(&r.try_get::<String, _>(0).map_err(db)?))
             .collect()
+    }
+    async fn latest_messages(&self, id: &str, limit: u32) -> Result<Vec<Message>> {
+        let mut newest: Vec<Message> = sqlx::query(
+            "SELECT body FROM bc_messages WHERE conversation_id = $1 ORDER BY message_id DESC LIMIT $2",
+        )
+        .bind(id.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| parse(&r.try_get::<String, _>(0).map_err(db)?))
+        .collect::<Result<_>>()?;
+        newest.reverse();
+        Ok(newest)
     }
 }
