@@ -3,6 +3,7 @@
 //! (INT8 beyond 2^53, NUMERIC) stay strings.
 
 use serde_json::Value;
+use sqlx::{Column, Row, TypeInfo};
 
 use crate::model::{ColumnMeta, QueryData};
 
@@ -81,4 +82,30 @@ pub(crate) fn from_text(type_name: &str, text: &str) -> Value {
         },
         _ => Value::String(text.into()),
     }
+}
+
+/// Adds one row of a text-protocol result (PostgreSQL, MySQL) to `sink`: `text` reads cell `i` as
+/// text, `None` for NULL. Returns false when a cap is reached.
+pub(crate) fn push_text_row<R: Row>(
+    sink: &mut RowSink,
+    row: &R,
+    text: impl Fn(&R, usize) -> sqlx::Result<Option<String>>,
+) -> sqlx::Result<bool> {
+    sink.set_columns(
+        row.columns()
+            .iter()
+            .map(|c| ColumnMeta {
+                name: c.name().to_string(),
+                data_type: c.type_info().name().to_ascii_lowercase(),
+            })
+            .collect(),
+    );
+    let mut out = Vec::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        out.push(match text(row, i)? {
+            None => Value::Null,
+            Some(s) => from_text(col.type_info().name(), &s),
+        });
+    }
+    Ok(sink.push(out))
 }

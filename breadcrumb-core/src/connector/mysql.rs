@@ -6,13 +6,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, Column, Connection, MySqlPool, Row, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Connection, MySqlPool, Row, ValueRef};
 
-use super::decode::{RowSink, from_text};
+use super::decode::{RowSink, push_text_row};
 use super::{Connector, QueryLimits, connect_error};
 use crate::error::{Error, Result};
 use crate::guard::{GuardedSql, SqlDialect};
-use crate::model::{ColumnMeta, ConnectionSpec, QueryData};
+use crate::model::{ConnectionSpec, QueryData};
 use crate::schema::{SourceSchema, TableSchema};
 
 pub struct MySqlConnector {
@@ -126,28 +126,17 @@ impl Connector for MySqlConnector {
         let result = async {
             let mut rows = sqlx::raw_sql(AssertSqlSafe(sql.as_str().to_string())).fetch(&mut *conn);
             while let Some(row) = rows.try_next().await.map_err(|e| query_error(e, limits))? {
-                sink.set_columns(
-                    row.columns()
-                        .iter()
-                        .map(|c| ColumnMeta {
-                            name: c.name().to_string(),
-                            data_type: c.type_info().name().to_ascii_lowercase(),
-                        })
-                        .collect(),
-                );
-                let mut out = Vec::with_capacity(row.len());
-                for (i, col) in row.columns().iter().enumerate() {
-                    let v = row.try_get_raw(i).map_err(|e| query_error(e, limits))?;
-                    out.push(if v.is_null() {
-                        serde_json::Value::Null
-                    } else {
-                        match row.try_get_unchecked::<String, _>(i) {
-                            Ok(s) => from_text(col.type_info().name(), &s),
-                            Err(_) => serde_json::Value::String("(binary)".into()),
-                        }
-                    });
-                }
-                if !sink.push(out) {
+                let more = push_text_row(&mut sink, &row, |r, i| {
+                    if r.try_get_raw(i)?.is_null() {
+                        return Ok(None);
+                    }
+                    Ok(Some(
+                        r.try_get_unchecked::<String, _>(i)
+                            .unwrap_or_else(|_| "(binary)".into()),
+                    ))
+                })
+                .map_err(|e| query_error(e, limits))?;
+                if !more {
                     break;
                 }
             }

@@ -7,13 +7,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Column, Connection, PgPool, Row, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Connection, PgPool, Row, ValueRef};
 
-use super::decode::{RowSink, from_text};
+use super::decode::{RowSink, push_text_row};
 use super::{Connector, QueryLimits, connect_error};
 use crate::error::{Error, Result};
 use crate::guard::{GuardedSql, SqlDialect};
-use crate::model::{ColumnMeta, ConnectionSpec, DatabaseType, QueryData};
+use crate::model::{ConnectionSpec, DatabaseType, QueryData};
 use crate::schema::{SourceSchema, TableSchema};
 
 pub struct PostgresConnector {
@@ -166,34 +166,30 @@ impl Connector for PostgresConnector {
         {
             let mut rows = sqlx::raw_sql(AssertSqlSafe(sql.as_str().to_string())).fetch(&mut *tx);
             while let Some(row) = rows.try_next().await.map_err(|e| query_error(e, limits))? {
-                sink.set_columns(
-                    row.columns()
-                        .iter()
-                        .map(|c| ColumnMeta {
-                            name: c.name().to_string(),
-                            data_type: c.type_info().name().to_ascii_lowercase(),
-                        })
-                        .collect(),
-                );
-                let mut out = Vec::with_capacity(row.len());
-                for (i, col) in row.columns().iter().enumerate() {
-                    let v = row.try_get_raw(i).map_err(|e| query_error(e, limits))?;
-                    out.push(if v.is_null() {
-                        serde_json::Value::Null
-                    } else {
-                        match v.as_str() {
-                            Ok(s) => from_text(col.type_info().name(), s),
-                            Err(_) => serde_json::Value::String("(binary)".into()),
-                        }
-                    });
-                }
-                if !sink.push(out) {
+                let more = push_text_row(&mut sink, &row, |r, i| {
+                    let v = r.try_get_raw(i)?;
+                    Ok((!v.is_null()).then(|| v.as_str().unwrap_or("(binary)").to_string()))
+                })
+                .map_err(|e| query_error(e, limits))?;
+                if !more {
                     break;
                 }
             }
         }
         // Nothing a query did may outlive it.
         tx.rollback().await.map_err(|e| query_error(e, limits))?;
+        if self.dialect == SqlDialect::Postgres {
+            // Session state (settings, temporary objects, advisory locks, listeners) must not
+            // survive into the next query that borrows this connection. If the reset fails, the
+            // connection is closed instead of going back to the pool.
+            if sqlx::raw_sql("DISCARD ALL")
+                .execute(&mut *conn)
+                .await
+                .is_err()
+            {
+                let _ = conn.detach().close().await;
+            }
+        }
         Ok(sink.data)
     }
 }

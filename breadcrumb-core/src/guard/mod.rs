@@ -4,6 +4,8 @@
 //! carries the space's filters. Only the SQL rendered from the checked tree ever runs.
 
 mod functions;
+mod pushdown;
+mod quote;
 mod walker;
 
 use std::collections::HashMap;
@@ -62,6 +64,34 @@ impl SqlDialect {
         }
     }
 
+    /// How the dialect quotes an identifier.
+    fn quote_char(self) -> char {
+        match self {
+            Self::Mysql => '`',
+            _ => '"',
+        }
+    }
+
+    /// The key a column name is looked up by: PostgreSQL compares exactly (after folding),
+    /// the others ignore case.
+    fn column_key(self, name: &str) -> String {
+        match self {
+            Self::Postgres => name.to_string(),
+            _ => name.to_ascii_lowercase(),
+        }
+    }
+
+    /// What makes a derived table opaque to the planner: PostgreSQL does not pull up or push
+    /// predicates into a subquery with OFFSET, MySQL and MariaDB do not merge one with LIMIT,
+    /// SQLite does not flatten one with LIMIT into a join.
+    fn fence(self) -> &'static str {
+        match self {
+            Self::Postgres | Self::Redshift => " OFFSET 0",
+            Self::Sqlite => " LIMIT -1 OFFSET 0",
+            Self::Mysql => " LIMIT 18446744073709551615",
+        }
+    }
+
     /// The schema that unqualified names resolve to (the pinned search path).
     fn default_schema(self) -> Option<&'static str> {
         match self {
@@ -92,8 +122,9 @@ impl GuardedSql {
 }
 
 struct VisibleTable {
-    /// The filtered derived query that replaces each reference, parsed once.
+    /// The filtered, fenced derived query that replaces each reference, parsed once.
     fenced: Query,
+    schema: crate::schema::TableSchema,
 }
 
 /// A guard for one space: the source's dialect and schema, and the space's filters.
@@ -133,10 +164,17 @@ impl SpaceGuard {
                 SqlDialect::Sqlite => q.to_string(SqliteQueryBuilder),
                 SqlDialect::Mysql => q.to_string(MysqlQueryBuilder),
             };
+            let sql = format!("{sql}{}", dialect.fence());
             let fenced = parse_one(dialect, &sql).map_err(|e| {
                 Error::Internal(format!("filter predicate for {name} did not re-parse: {e}"))
             })?;
-            tables.insert(dialect.table_key(name), VisibleTable { fenced });
+            tables.insert(
+                dialect.table_key(name),
+                VisibleTable {
+                    fenced,
+                    schema: table.clone(),
+                },
+            );
             view.tables.insert(name.clone(), table.clone());
         }
         Ok(SpaceGuard {
@@ -163,14 +201,33 @@ impl SpaceGuard {
                 "the query is longer than {MAX_SQL_LEN} characters"
             )));
         }
+        refuse_unrepresentable(sql)?;
         let mut query = parse_one(self.dialect, sql)?;
         let display = query.to_string();
         walker::rewrite(self, &mut query)?;
+        quote::quote_all(self.dialect, &mut query);
         Ok(GuardedSql {
             sql: query.to_string(),
             display,
         })
     }
+}
+
+/// Input that sqlparser cannot represent exactly is refused rather than guessed at: PostgreSQL's
+/// Unicode-escaped identifiers and strings (`U&"…"`, `U&'…'`), which sqlparser reads as an `&`
+/// between a column `U` and another name, and the `UESCAPE` clause that goes with them.
+fn refuse_unrepresentable(sql: &str) -> Result<()> {
+    let b = sql.as_bytes();
+    let unicode_escape = b
+        .windows(3)
+        .any(|w| matches!(w[0], b'u' | b'U') && w[1] == b'&' && matches!(w[2], b'"' | b'\''));
+    if unicode_escape || sql.to_ascii_lowercase().contains("uescape") {
+        return Err(Error::QueryRejected(
+            "Unicode-escaped names and strings (U&\"…\", U&'…', UESCAPE) are not allowed; write the characters themselves"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses exactly one query statement in the dialect, refusing anything else.

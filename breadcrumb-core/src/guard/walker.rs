@@ -3,12 +3,15 @@
 
 use std::ops::ControlFlow;
 
+use std::collections::HashMap;
+
 use sqlparser::ast::{
-    Expr, Ident, InTarget, ObjectName, ObjectNamePart, Query, SetExpr, TableAlias, TableFactor,
-    VisitMut, VisitorMut,
+    BinaryOperator, Expr, Ident, InTarget, JoinOperator, ObjectName, ObjectNamePart, Query, Select,
+    SetExpr, TableAlias, TableFactor, VisitMut, VisitorMut,
 };
 
-use super::{SpaceGuard, SqlDialect, functions};
+use super::pushdown::{self, Candidate};
+use super::{SpaceGuard, SqlDialect, VisibleTable, functions};
 use crate::error::{Error, Result};
 
 /// The CTEs one query defines, and how many of them are in scope at the current point.
@@ -21,12 +24,16 @@ struct Frame {
 struct Walker<'g> {
     guard: &'g SpaceGuard,
     frames: Vec<Frame>,
+    /// Leakproof WHERE conjuncts to copy inside the fence of a table reference, keyed by the
+    /// reference's address (stable while the walk is in place).
+    pushable: HashMap<*const TableFactor, Vec<Candidate>>,
 }
 
 pub(super) fn rewrite(guard: &SpaceGuard, query: &mut Query) -> Result<()> {
     let mut w = Walker {
         guard,
         frames: Vec::new(),
+        pushable: HashMap::new(),
     };
     match query.visit(&mut w) {
         ControlFlow::Continue(()) => Ok(()),
@@ -74,7 +81,7 @@ impl Walker<'_> {
 
     /// What a table reference resolves to: a CTE in scope (nothing to do) or a visible table
     /// (its fenced replacement). Anything else is refused, naming the tables that exist.
-    fn resolve(&self, name: &ObjectName) -> ControlFlow<Error, Option<Query>> {
+    fn resolve(&self, name: &ObjectName) -> ControlFlow<Error, Option<&'_ VisibleTable>> {
         let parts = self.parts(name)?;
         let folded: Option<Vec<String>> = parts.iter().map(|i| self.fold(i)).collect();
         let Some(folded) = folded else {
@@ -98,7 +105,7 @@ impl Walker<'_> {
             }
         };
         match self.guard.tables.get(&self.guard.dialect.table_key(table)) {
-            Some(v) => ControlFlow::Continue(Some(v.fenced.clone())),
+            Some(v) => ControlFlow::Continue(Some(v)),
             None => refuse(format!(
                 "table `{name}` is not in this space; use one of: {}",
                 self.table_list()
@@ -341,22 +348,26 @@ impl VisitorMut for Walker<'_> {
     }
 
     fn post_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<Error> {
+        let ptr = factor as *const TableFactor;
         let TableFactor::Table { name, alias, .. } = factor else {
             return ControlFlow::Continue(());
         };
-        let Some(fenced) = self.resolve(name)? else {
+        let candidates = self.pushable.remove(&ptr).unwrap_or_default();
+        let Some(visible) = self.resolve(name)? else {
             return ControlFlow::Continue(());
         };
+        let mut fenced = visible.fenced.clone();
+        if !candidates.is_empty() {
+            self.push_inside(&mut fenced, visible, &candidates);
+        }
+        // Without an alias, the derived table answers to the name as written; the quoting pass
+        // folds both it and every reference to it the same way.
         let alias = alias.take().unwrap_or_else(|| TableAlias {
             explicit: true,
-            name: Ident::with_quote('"', last_part(name)),
+            name: last_part(name),
             columns: vec![],
             at: None,
         });
-        let alias = match self.guard.dialect {
-            SqlDialect::Mysql => requote(alias, '`'),
-            _ => requote(alias, '"'),
-        };
         *factor = TableFactor::Derived {
             lateral: false,
             subquery: Box::new(fenced),
@@ -369,19 +380,74 @@ impl VisitorMut for Walker<'_> {
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Error> {
         self.check_expr(expr)
     }
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<Error> {
+        for twj in &select.from {
+            for j in &twj.joins {
+                if !matches!(
+                    j.join_operator,
+                    JoinOperator::Join(_)
+                        | JoinOperator::Inner(_)
+                        | JoinOperator::Left(_)
+                        | JoinOperator::LeftOuter(_)
+                        | JoinOperator::Right(_)
+                        | JoinOperator::RightOuter(_)
+                        | JoinOperator::FullOuter(_)
+                        | JoinOperator::CrossJoin(_)
+                ) {
+                    return refuse("only INNER, LEFT, RIGHT, FULL and CROSS joins are allowed");
+                }
+            }
+        }
+        let d = self.guard.dialect;
+        let fold = |i: &Ident| match (d, i.quote_style) {
+            (SqlDialect::Postgres, Some(_)) => i.value.clone(),
+            _ => d.column_key(&i.value.to_ascii_lowercase()),
+        };
+        for (ptr, c) in pushdown::collect(select, |a, b| fold(a) == fold(b)) {
+            self.pushable.entry(ptr).or_default().push(c);
+        }
+        ControlFlow::Continue(())
+    }
 }
 
-fn last_part(name: &ObjectName) -> String {
+impl Walker<'_> {
+    /// ANDs the candidates that are provably leakproof for this table inside its fence.
+    fn push_inside(&self, fenced: &mut Query, table: &VisibleTable, candidates: &[Candidate]) {
+        let d = self.guard.dialect;
+        let mut extra: Vec<Expr> = Vec::new();
+        for c in candidates {
+            let written = match (d, c.column.quote_style) {
+                (SqlDialect::Postgres, None) => c.column.value.to_ascii_lowercase(),
+                _ => c.column.value.clone(),
+            };
+            let key = d.column_key(&written);
+            let Some(column) = table.schema.columns.keys().find(|k| d.column_key(k) == key) else {
+                continue;
+            };
+            if let Some(p) = pushdown::inner_predicate(c, &table.schema, column, d.quote_char()) {
+                extra.push(p);
+            }
+        }
+        let SetExpr::Select(select) = fenced.body.as_mut() else {
+            return;
+        };
+        for p in extra {
+            select.selection = Some(match select.selection.take() {
+                None => p,
+                Some(existing) => Expr::BinaryOp {
+                    left: Box::new(Expr::Nested(Box::new(existing))),
+                    op: BinaryOperator::And,
+                    right: Box::new(p),
+                },
+            });
+        }
+    }
+}
+
+fn last_part(name: &ObjectName) -> Ident {
     match name.0.last() {
-        Some(ObjectNamePart::Identifier(i)) => i.value.clone(),
-        _ => String::new(),
+        Some(ObjectNamePart::Identifier(i)) => i.clone(),
+        _ => Ident::new(""),
     }
-}
-
-/// An alias we invent is quoted in the dialect's own style, so a table name is never read as a keyword.
-fn requote(mut alias: TableAlias, quote: char) -> TableAlias {
-    if alias.name.quote_style.is_some() && alias.name.quote_style != Some(quote) {
-        alias.name.quote_style = Some(quote);
-    }
-    alias
 }
