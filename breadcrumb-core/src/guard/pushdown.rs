@@ -146,8 +146,7 @@ fn candidate(e: &Expr) -> Option<(Option<&Ident>, Candidate)> {
                 c,
                 Shape::Between {
                     negated: *negated,
-                    low: Literal::of(low)?,
-                    high: Literal::of(high)?,
+                    bounds: Box::new((Literal::of(low)?, Literal::of(high)?)),
                 },
             )
         }
@@ -260,15 +259,15 @@ pub(super) fn inner_predicate(
             op: op.clone(),
             right: Box::new(lit.expr()),
         },
-        Shape::Between { negated, low, high }
-            if low.fits(kind, Some(&BinaryOperator::Lt))
-                && high.fits(kind, Some(&BinaryOperator::Lt)) =>
+        Shape::Between { negated, bounds }
+            if bounds.0.fits(kind, Some(&BinaryOperator::Lt))
+                && bounds.1.fits(kind, Some(&BinaryOperator::Lt)) =>
         {
             Expr::Between {
                 expr: col,
                 negated: *negated,
-                low: Box::new(low.expr()),
-                high: Box::new(high.expr()),
+                low: Box::new(bounds.0.expr()),
+                high: Box::new(bounds.1.expr()),
             }
         }
         Shape::In { negated, list } if list.iter().all(|l| l.fits(kind, None)) => Expr::In {
