@@ -28,8 +28,7 @@ enum Shape {
     Compare(BinaryOperator, Literal),
     Between {
         negated: bool,
-        low: Literal,
-        high: Literal,
+        bounds: Box<(Literal, Literal)>,
     },
     In {
         negated: bool,
