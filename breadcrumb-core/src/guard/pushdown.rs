@@ -28,7 +28,8 @@ enum Shape {
     Compare(BinaryOperator, Literal),
     Between {
         negated: bool,
-        bounds: Box<(Literal, Literal)>,
+        low: Literal,
+        high: Literal,
     },
     In {
         negated: bool,
@@ -38,25 +39,25 @@ enum Shape {
 
 #[derive(Debug, Clone)]
 enum Literal {
-    Number(Expr),
-    Text(Expr),
-    Bool(Expr),
+    Number(Box<Expr>),
+    Text(Box<Expr>),
+    Bool(Box<Expr>),
 }
 
 impl Literal {
     fn of(e: &Expr) -> Option<Literal> {
         match e {
             Expr::Value(v) => match &v.value {
-                Value::Number(..) => Some(Literal::Number(e.clone())),
-                Value::SingleQuotedString(_) => Some(Literal::Text(e.clone())),
-                Value::Boolean(_) => Some(Literal::Bool(e.clone())),
+                Value::Number(..) => Some(Literal::Number(Box::new(e.clone()))),
+                Value::SingleQuotedString(_) => Some(Literal::Text(Box::new(e.clone()))),
+                Value::Boolean(_) => Some(Literal::Bool(Box::new(e.clone()))),
                 _ => None,
             },
             Expr::UnaryOp {
                 op: UnaryOperator::Minus | UnaryOperator::Plus,
                 expr,
             } if matches!(&**expr, Expr::Value(v) if matches!(v.value, Value::Number(..))) => {
-                Some(Literal::Number(e.clone()))
+                Some(Literal::Number(Box::new(e.clone())))
             }
             Expr::Nested(inner) => Literal::of(inner),
             _ => None,
@@ -65,7 +66,7 @@ impl Literal {
 
     fn expr(&self) -> Expr {
         match self {
-            Literal::Number(e) | Literal::Text(e) | Literal::Bool(e) => e.clone(),
+            Literal::Number(e) | Literal::Text(e) | Literal::Bool(e) => (**e).clone(),
         }
     }
 
@@ -145,7 +146,8 @@ fn candidate(e: &Expr) -> Option<(Option<&Ident>, Candidate)> {
                 c,
                 Shape::Between {
                     negated: *negated,
-                    bounds: Box::new((Literal::of(low)?, Literal::of(high)?)),
+                    low: Literal::of(low)?,
+                    high: Literal::of(high)?,
                 },
             )
         }
@@ -258,15 +260,15 @@ pub(super) fn inner_predicate(
             op: op.clone(),
             right: Box::new(lit.expr()),
         },
-        Shape::Between { negated, bounds }
-            if bounds.0.fits(kind, Some(&BinaryOperator::Lt))
-                && bounds.1.fits(kind, Some(&BinaryOperator::Lt)) =>
+        Shape::Between { negated, low, high }
+            if low.fits(kind, Some(&BinaryOperator::Lt))
+                && high.fits(kind, Some(&BinaryOperator::Lt)) =>
         {
             Expr::Between {
                 expr: col,
                 negated: *negated,
-                low: Box::new(bounds.0.expr()),
-                high: Box::new(bounds.1.expr()),
+                low: Box::new(low.expr()),
+                high: Box::new(high.expr()),
             }
         }
         Shape::In { negated, list } if list.iter().all(|l| l.fits(kind, None)) => Expr::In {
