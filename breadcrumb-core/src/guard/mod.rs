@@ -121,6 +121,18 @@ impl GuardedSql {
     }
 }
 
+#[cfg(feature = "test-oracle")]
+impl GuardedSql {
+    /// SQL that did not pass the guard, for the differential oracle: the original query run on
+    /// a database that holds only one tenant's rows. Exists only under the `test-oracle` feature.
+    pub fn unguarded(sql: &str) -> Self {
+        GuardedSql {
+            sql: sql.to_string(),
+            display: sql.to_string(),
+        }
+    }
+}
+
 struct VisibleTable {
     /// The filtered, fenced derived query that replaces each reference, parsed once.
     fenced: Query,

@@ -378,6 +378,19 @@ impl VisitorMut for Walker<'_> {
     }
 
     fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<Error> {
+        // `public.orders.id` (or `db.orders.id` on MySQL): the table is now a derived table
+        // named `orders`, so the qualifier drops its schema.
+        if let Expr::CompoundIdentifier(parts) = expr {
+            if parts.len() == 3
+                && self
+                    .fold(&parts[0])
+                    .is_some_and(|s| self.schema_matches(&s))
+            {
+                parts.remove(0);
+            } else if parts.len() > 3 {
+                return refuse(format!("`{expr}`: qualify columns by table or alias only"));
+            }
+        }
         self.check_expr(expr)
     }
 
