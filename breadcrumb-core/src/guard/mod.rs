@@ -4,6 +4,7 @@
 //! carries the space's filters. Only the SQL rendered from the checked tree ever runs.
 
 mod functions;
+mod leakproof;
 mod pushdown;
 mod quote;
 mod walker;
@@ -134,7 +135,10 @@ impl GuardedSql {
 }
 
 struct VisibleTable {
-    /// The filtered, fenced derived query that replaces each reference, parsed once.
+    /// The filtered derived query that replaces each reference when every condition of the
+    /// caller's query is leakproof, parsed once; the planner may flatten it.
+    plain: Query,
+    /// The same with the fence, for every other query.
     fenced: Query,
     schema: crate::schema::TableSchema,
 }
@@ -176,14 +180,16 @@ impl SpaceGuard {
                 SqlDialect::Sqlite => q.to_string(SqliteQueryBuilder),
                 SqlDialect::Mysql => q.to_string(MysqlQueryBuilder),
             };
-            let sql = format!("{sql}{}", dialect.fence());
-            let fenced = parse_one(dialect, &sql).map_err(|e| {
-                Error::Internal(format!("filter predicate for {name} did not re-parse: {e}"))
-            })?;
+            let reparse = |sql: &str| {
+                parse_one(dialect, sql).map_err(|e| {
+                    Error::Internal(format!("filter predicate for {name} did not re-parse: {e}"))
+                })
+            };
             tables.insert(
                 dialect.table_key(name),
                 VisibleTable {
-                    fenced,
+                    plain: reparse(&sql)?,
+                    fenced: reparse(&format!("{sql}{}", dialect.fence()))?,
                     schema: table.clone(),
                 },
             );
@@ -216,7 +222,8 @@ impl SpaceGuard {
         refuse_unrepresentable(sql)?;
         let mut query = parse_one(self.dialect, sql)?;
         let display = query.to_string();
-        walker::rewrite(self, &mut query)?;
+        let fence = leakproof::needs_fence(&query);
+        walker::rewrite(self, &mut query, fence)?;
         quote::quote_all(self.dialect, &mut query);
         Ok(GuardedSql {
             sql: query.to_string(),

@@ -27,13 +27,16 @@ struct Walker<'g> {
     /// Leakproof WHERE conjuncts to copy inside the fence of a table reference, keyed by the
     /// reference's address (stable while the walk is in place).
     pushable: HashMap<*const TableFactor, Vec<Candidate>>,
+    /// Whether tables get the fenced replacement (some condition is not leakproof).
+    fence: bool,
 }
 
-pub(super) fn rewrite(guard: &SpaceGuard, query: &mut Query) -> Result<()> {
+pub(super) fn rewrite(guard: &SpaceGuard, query: &mut Query, fence: bool) -> Result<()> {
     let mut w = Walker {
         guard,
         frames: Vec::new(),
         pushable: HashMap::new(),
+        fence,
     };
     match query.visit(&mut w) {
         ControlFlow::Continue(()) => Ok(()),
@@ -356,10 +359,15 @@ impl VisitorMut for Walker<'_> {
         let Some(visible) = self.resolve(name)? else {
             return ControlFlow::Continue(());
         };
-        let mut fenced = visible.fenced.clone();
-        if !candidates.is_empty() {
-            self.push_inside(&mut fenced, visible, &candidates);
-        }
+        let fenced = if self.fence {
+            let mut q = visible.fenced.clone();
+            if !candidates.is_empty() {
+                self.push_inside(&mut q, visible, &candidates);
+            }
+            q
+        } else {
+            visible.plain.clone()
+        };
         // Without an alias, the derived table answers to the name as written; the quoting pass
         // folds both it and every reference to it the same way.
         let alias = alias.take().unwrap_or_else(|| TableAlias {
@@ -445,16 +453,21 @@ impl Walker<'_> {
         let SetExpr::Select(select) = fenced.body.as_mut() else {
             return;
         };
+        let mut selection = select
+            .selection
+            .take()
+            .map(|filter| Expr::Nested(Box::new(filter)));
         for p in extra {
-            select.selection = Some(match select.selection.take() {
+            selection = Some(match selection {
                 None => p,
-                Some(existing) => Expr::BinaryOp {
-                    left: Box::new(Expr::Nested(Box::new(existing))),
+                Some(so_far) => Expr::BinaryOp {
+                    left: Box::new(so_far),
                     op: BinaryOperator::And,
                     right: Box::new(p),
                 },
             });
         }
+        select.selection = selection;
     }
 }
 

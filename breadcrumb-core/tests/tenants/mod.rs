@@ -422,6 +422,12 @@ pub async fn judge(
         Ok(g) => g,
     };
     let ran = checked.as_str();
+    // What the guard emits is itself a query the guard accepts (it re-parses and re-checks).
+    if let Err(e) = guard.check(ran) {
+        return Err(format!(
+            "{sql}\n  the rewrite does not pass its own checks: {e}\n  ran: {ran}"
+        ));
+    }
     let guarded = full.conn.run(&checked, &limits()).await;
     let original = alone.conn.run(&GuardedSql::unguarded(sql), &limits()).await;
     match &guarded {
