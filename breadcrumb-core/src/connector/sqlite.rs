@@ -109,8 +109,16 @@ impl Connector for SqliteConnector {
     }
 
     async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
+        let deadline = std::time::Instant::now() + limits.timeout;
         let work = async {
             let mut conn = self.pool.acquire().await.map_err(query_error)?;
+            // SQLite checks the handler every thousand virtual-machine steps and stops the
+            // statement (SQLITE_INTERRUPT) once the deadline has passed, so a runaway query frees
+            // its connection instead of running on after the caller gave up.
+            conn.lock_handle()
+                .await
+                .map_err(query_error)?
+                .set_progress_handler(1000, move || std::time::Instant::now() < deadline);
             let mut sink = RowSink::new(limits.max_rows, limits.max_bytes);
             let mut rows = sqlx::raw_sql(AssertSqlSafe(sql.as_str().to_string())).fetch(&mut *conn);
             while let Some(row) = rows.try_next().await.map_err(query_error)? {
@@ -150,9 +158,22 @@ impl Connector for SqliteConnector {
                     break;
                 }
             }
+            drop(rows);
+            if let Ok(mut h) = conn.lock_handle().await {
+                h.remove_progress_handler();
+            }
             Ok::<_, Error>(sink.data)
         };
-        match tokio::time::timeout(limits.timeout, work).await {
+        let timed_out = || {
+            Error::QueryFailed(format!(
+                "the query ran longer than {} ms and was cancelled",
+                limits.timeout.as_millis()
+            ))
+        };
+        match tokio::time::timeout(limits.timeout + std::time::Duration::from_millis(500), work)
+            .await
+        {
+            Ok(Err(Error::QueryFailed(m))) if m.contains("interrupted") => Err(timed_out()),
             Ok(r) => r,
             Err(_) => Err(Error::QueryFailed(format!(
                 "the query ran longer than {} ms and was cancelled",
