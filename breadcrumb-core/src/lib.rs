@@ -7,6 +7,7 @@ pub mod error;
 pub mod filters;
 pub mod guard;
 pub mod ids;
+pub mod llm;
 pub mod model;
 pub mod schema;
 pub mod service;

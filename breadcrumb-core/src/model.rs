@@ -273,6 +273,9 @@ pub struct Message {
     pub sql: Option<String>,
     /// Extension: the rows behind the answer.
     pub data: Option<QueryData>,
+    /// Extension: tokens the model used for this answer (assistant messages of a model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<crate::llm::Usage>,
 }
 
 /// `POST /v1/conversations/{id}/messages` body.

@@ -47,6 +47,10 @@ fn message(text: &str) -> Message {
             rows: vec![vec![serde_json::json!(1)]],
             truncated: false,
         }),
+        usage: Some(breadcrumb_core::llm::Usage {
+            input_tokens: 3,
+            output_tokens: 4,
+        }),
     }
 }
 
@@ -198,6 +202,47 @@ async fn conformance(store: Arc<dyn MetaStore>) {
     assert_eq!(page, msgs[10..]);
     let newest = store.latest_messages(&c.conversation_id, 7).await.unwrap();
     assert_eq!(newest, msgs[18..], "the newest seven, oldest first");
+    assert_eq!(
+        store
+            .get_message(&c.conversation_id, &msgs[3].message_id)
+            .await
+            .unwrap()
+            .as_ref(),
+        Some(&msgs[3])
+    );
+    assert!(
+        store
+            .get_message(&c.conversation_id, "msg_nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // usage per customer, since a time
+    let t0 = Utc::now() - chrono::Duration::days(40);
+    for (i, (customer, at)) in [("acme", Utc::now()), ("acme", Utc::now()), ("globex", Utc::now()), ("acme", t0)]
+        .into_iter()
+        .enumerate()
+    {
+        store
+            .record_usage(&breadcrumb_core::store::UsageRecord {
+                partner_id: p.partner_id.clone(),
+                customer_id: customer.into(),
+                message_id: format!("msg_usage_{i}"),
+                usage: breadcrumb_core::llm::Usage { input_tokens: 100, output_tokens: 10 },
+                at,
+            })
+            .await
+            .unwrap();
+    }
+    let since = Utc::now() - chrono::Duration::days(1);
+    let all = store.usage_since(&p.partner_id, None, since).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].0, "acme");
+    assert_eq!((all[0].1.input_tokens, all[0].1.output_tokens), (200, 20));
+    assert_eq!(all[1].1.total(), 110);
+    let one = store.usage_since(&p.partner_id, Some("globex"), since).await.unwrap();
+    assert_eq!(one.len(), 1);
+    assert!(store.usage_since("partner_other", None, since).await.unwrap().is_empty());
     assert_eq!(
         store
             .latest_messages(&c.conversation_id, 100)

@@ -14,6 +14,11 @@ pub struct Config {
     pub llm_base_url: Option<String>,
     pub llm_model: Option<String>,
     pub llm_api_key: Option<String>,
+    /// `openai` (the Chat Completions protocol; default) or `anthropic`.
+    pub llm_provider: breadcrumb_core::llm::Provider,
+    pub llm_timeout_secs: u64,
+    /// Model tokens per customer per calendar month; unset for no limit.
+    pub monthly_token_quota: Option<u64>,
     pub demo: bool,
     pub token_lifetime_secs: i64,
     pub json_logs: bool,
@@ -33,6 +38,8 @@ impl std::fmt::Debug for Config {
             .field("llm_base_url", &self.llm_base_url)
             .field("llm_model", &self.llm_model)
             .field("llm_api_key", &self.llm_api_key.as_ref().map(|_| "***"))
+            .field("llm_provider", &self.llm_provider)
+            .field("monthly_token_quota", &self.monthly_token_quota)
             .field("demo", &self.demo)
             .finish()
     }
@@ -57,6 +64,27 @@ fn var(name: &str) -> Option<String> {
 }
 
 impl Config {
+    /// Everything at its default, with the data (and the SQLite store) under `data_dir`: for
+    /// tests and embedding, which then set what they need.
+    pub fn defaults(data_dir: &std::path::Path) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.to_path_buf(),
+            database_url: format!("sqlite://{}/breadcrumb.db?mode=rwc", data_dir.display()),
+            secret_key: None,
+            bootstrap_api_key: None,
+            llm_base_url: None,
+            llm_model: None,
+            llm_api_key: None,
+            llm_provider: breadcrumb_core::llm::Provider::Openai,
+            llm_timeout_secs: 60,
+            monthly_token_quota: None,
+            demo: false,
+            token_lifetime_secs: 3600,
+            json_logs: false,
+        }
+    }
+
     /// Reads `BREADCRUMB_*`; `demo_default` is what `BREADCRUMB_DEMO` means when unset.
     pub fn from_env(demo_default: bool) -> Result<Config, String> {
         let data_dir = PathBuf::from(var("BREADCRUMB_DATA_DIR").unwrap_or_else(|| "./data".into()));
@@ -93,6 +121,32 @@ impl Config {
             llm_base_url: var("BREADCRUMB_LLM_BASE_URL"),
             llm_model: var("BREADCRUMB_LLM_MODEL"),
             llm_api_key: var("BREADCRUMB_LLM_API_KEY"),
+            llm_provider: match var("BREADCRUMB_LLM_PROVIDER").as_deref() {
+                None | Some("openai") => breadcrumb_core::llm::Provider::Openai,
+                Some("anthropic") => breadcrumb_core::llm::Provider::Anthropic,
+                Some(other) => {
+                    return Err(format!(
+                        "BREADCRUMB_LLM_PROVIDER must be openai or anthropic, not `{other}`"
+                    ));
+                }
+            },
+            llm_timeout_secs: match var("BREADCRUMB_LLM_TIMEOUT_SECS") {
+                None => 60,
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=600).contains(s))
+                    .ok_or("BREADCRUMB_LLM_TIMEOUT_SECS must be 1 to 600 seconds")?,
+            },
+            monthly_token_quota: match var("BREADCRUMB_MONTHLY_TOKEN_QUOTA") {
+                None => None,
+                Some(v) => Some(
+                    v.parse::<u64>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or("BREADCRUMB_MONTHLY_TOKEN_QUOTA must be a positive number of tokens")?,
+                ),
+            },
             demo,
             token_lifetime_secs,
             json_logs: var("BREADCRUMB_LOG_FORMAT").as_deref() == Some("json"),

@@ -31,18 +31,23 @@ pub fn status_of(e: &Error) -> StatusCode {
     }
 }
 
+/// The status and JSON body of an error (also sent as a streamed `error` event).
+pub fn body_of(e: &Error) -> (StatusCode, serde_json::Value) {
+    let body = match e {
+        Error::Validation(items) => json!({"detail": items, "code": e.code()}),
+        Error::Internal(detail) => {
+            tracing::error!(%detail, "internal error");
+            json!({"detail": "internal error", "code": e.code()})
+        }
+        _ => json!({"detail": e.to_string(), "code": e.code()}),
+    };
+    (status_of(e), body)
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = status_of(&e);
-        let body = match &e {
-            Error::Validation(items) => json!({"detail": items, "code": e.code()}),
-            Error::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
-                json!({"detail": "internal error", "code": e.code()})
-            }
-            _ => json!({"detail": e.to_string(), "code": e.code()}),
-        };
+        let (status, body) = body_of(&e);
         let mut resp = (status, Json(body)).into_response();
         if matches!(e, Error::Unauthorized | Error::TokenExpired) {
             resp.headers_mut().insert(

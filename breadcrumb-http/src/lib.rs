@@ -9,6 +9,7 @@ pub mod extract;
 pub mod metrics;
 pub mod routes;
 pub mod startup;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use routes::{conversations, embed, meta, sources, spaces};
+use routes::{conversations, embed, meta, settings, sources, spaces};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -42,13 +43,15 @@ pub struct AppState {
         spaces::create, spaces::list, spaces::get, spaces::delete,
         embed::token,
         conversations::send, conversations::messages, conversations::get, conversations::delete,
-        conversations::create, conversations::list,
+        conversations::create, conversations::list, conversations::chart,
+        settings::set_model, settings::get_model, settings::delete_model, settings::usage,
     ),
     modifiers(&Security),
     tags((name = "sources", description = "Manage data sources like database connectors"),
          (name = "spaces", description = "Manage spaces, which are filtered views of data sources shared with customers"),
          (name = "embed", description = "Endpoints for embedded authentication and user management"),
-         (name = "conversations", description = "AI-powered chat interface for data analysis"))
+         (name = "conversations", description = "AI-powered chat interface for data analysis"),
+         (name = "settings", description = "The partner's own model, and model usage per customer"))
 )]
 pub struct ApiDoc;
 
@@ -119,6 +122,17 @@ pub fn router(state: AppState) -> Router {
             "/v1/conversations/{conversation_id}/messages",
             get(conversations::messages).post(conversations::send),
         )
+        .route(
+            "/v1/conversations/{conversation_id}/messages/{message_id}/chart.svg",
+            get(conversations::chart),
+        )
+        .route(
+            "/v1/settings/model",
+            get(settings::get_model)
+                .put(settings::set_model)
+                .delete(settings::delete_model),
+        )
+        .route("/v1/usage", get(settings::usage))
         .route("/healthz", get(meta::healthz))
         .route("/readyz", get(meta::readyz))
         .route("/metrics", get(meta::metrics))

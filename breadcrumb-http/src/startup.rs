@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use breadcrumb_core::agent::OfflineAgent;
+use breadcrumb_core::agent::{Agent, LlmAgent, OfflineAgent};
+use breadcrumb_core::llm::{HttpModels, ModelFactory, ModelSettings};
 use breadcrumb_core::connector::SqlxConnectors;
 use breadcrumb_core::crypto::SecretKey;
 use breadcrumb_core::store::SqlStore;
@@ -64,26 +65,48 @@ pub async fn open_service(config: &Config) -> Result<Breadcrumb, String> {
     let store = SqlStore::connect(&config.database_url)
         .await
         .map_err(plain)?;
-    if config.llm_base_url.is_some() {
-        tracing::warn!(
-            "BREADCRUMB_LLM_BASE_URL is set, but this build answers with the offline agent"
-        );
-    }
-    Breadcrumb::new(
+    let service_config = ServiceConfig {
+        token_lifetime: chrono::Duration::seconds(config.token_lifetime_secs),
+        monthly_token_quota: config.monthly_token_quota,
+        ..Default::default()
+    };
+    let agent = default_agent(config, &service_config)?;
+    Ok(Breadcrumb::new(
         Arc::new(store),
         Arc::new(SqlxConnectors {
             data_dir: config.data_dir.clone(),
             connect_timeout: Duration::from_secs(10),
         }),
-        Arc::new(OfflineAgent),
+        agent,
         secret,
-        ServiceConfig {
-            token_lifetime: chrono::Duration::seconds(config.token_lifetime_secs),
-            ..Default::default()
-        },
+        service_config,
     )
     .await
-    .map_err(plain)
+    .map_err(plain)?
+    .with_models(Arc::new(HttpModels)))
+}
+
+/// The server's model when `BREADCRUMB_LLM_BASE_URL` is set, else the offline agent.
+fn default_agent(config: &Config, sc: &ServiceConfig) -> Result<Arc<dyn Agent>, String> {
+    let Some(base_url) = &config.llm_base_url else {
+        tracing::info!("no BREADCRUMB_LLM_BASE_URL: the offline agent answers");
+        return Ok(Arc::new(OfflineAgent));
+    };
+    let model = config
+        .llm_model
+        .clone()
+        .ok_or("BREADCRUMB_LLM_MODEL is required with BREADCRUMB_LLM_BASE_URL")?;
+    let settings = ModelSettings {
+        provider: config.llm_provider,
+        base_url: base_url.clone(),
+        model,
+        api_key: config.llm_api_key.clone(),
+        timeout: Duration::from_secs(config.llm_timeout_secs),
+        max_retries: 3,
+    };
+    tracing::info!(provider = ?settings.provider, base_url = %settings.base_url, model = %settings.model, "answering with a language model");
+    let client = HttpModels.model(&settings).map_err(plain)?;
+    Ok(Arc::new(LlmAgent::new(client, sc.agent_limits)))
 }
 
 /// Start-up messages meant for an operator: internal errors carry their own sentence.

@@ -8,20 +8,15 @@ use serde_json::{Value, json};
 const KEY: &str = "bc_test_key_0123456789abcdef";
 
 fn config(dir: &std::path::Path, database_url: Option<String>, key: &str) -> Config {
-    Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        database_url: database_url
-            .unwrap_or_else(|| format!("sqlite://{}/breadcrumb.db?mode=rwc", dir.display())),
-        secret_key: Some("test-secret-key-that-is-long-enough-0001".into()),
-        bootstrap_api_key: Some(key.into()),
-        llm_base_url: None,
-        llm_model: None,
-        llm_api_key: None,
-        demo: true,
-        token_lifetime_secs: 3600,
-        json_logs: false,
+    let mut c = Config::defaults(dir);
+    c.addr = "127.0.0.1:0".parse().unwrap();
+    if let Some(url) = database_url {
+        c.database_url = url;
     }
+    c.secret_key = Some("test-secret-key-that-is-long-enough-0001".into());
+    c.bootstrap_api_key = Some(key.into());
+    c.demo = true;
+    c
 }
 
 fn temp_dir() -> std::path::PathBuf {

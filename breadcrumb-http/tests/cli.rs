@@ -7,19 +7,10 @@ use breadcrumb_http::startup::spawn;
 use reqwest::StatusCode;
 
 fn config(dir: &std::path::Path) -> Config {
-    Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        database_url: format!("sqlite://{}/breadcrumb.db?mode=rwc", dir.display()),
-        secret_key: Some("test-secret-key-that-is-long-enough-0001".into()),
-        bootstrap_api_key: None,
-        llm_base_url: None,
-        llm_model: None,
-        llm_api_key: None,
-        demo: false,
-        token_lifetime_secs: 3600,
-        json_logs: false,
-    }
+    let mut c = Config::defaults(dir);
+    c.addr = "127.0.0.1:0".parse().unwrap();
+    c.secret_key = Some("test-secret-key-that-is-long-enough-0001".into());
+    c
 }
 
 fn args(words: &str) -> Vec<String> {

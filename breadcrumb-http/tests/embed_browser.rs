@@ -184,19 +184,11 @@ async fn an_end_user_asks_a_question_on_the_embed_page_and_sees_rows_of_their_sp
         return;
     };
     let dir = std::env::temp_dir().join(breadcrumb_core::ids::new_id("bc_browser"));
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.clone(),
-        database_url: format!("sqlite://{}/breadcrumb.db?mode=rwc", dir.display()),
-        secret_key: Some("test-secret-key-that-is-long-enough-0001".into()),
-        bootstrap_api_key: Some(KEY.into()),
-        llm_base_url: None,
-        llm_model: None,
-        llm_api_key: None,
-        demo: true,
-        token_lifetime_secs: 3600,
-        json_logs: false,
-    };
+    let mut config = Config::defaults(&dir);
+    config.addr = "127.0.0.1:0".parse().unwrap();
+    config.secret_key = Some("test-secret-key-that-is-long-enough-0001".into());
+    config.bootstrap_api_key = Some(KEY.into());
+    config.demo = true;
     let (server, _) = spawn(&config).await.unwrap();
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use super::chart::default_chart;
-use super::{Agent, AgentReply, AgentRequest, DataScope};
+use super::{Agent, AgentEvent, AgentReply, AgentRequest, DataScope};
 use crate::error::{Error, Result};
 use crate::guard::SqlDialect;
 use crate::schema::{ColumnKind, TableSchema};
@@ -523,11 +523,22 @@ impl Agent for OfflineAgent {
             t
         };
         let title = format!("{what}{by}");
+        req.emit(AgentEvent::Sql {
+            sql: guarded.display().to_string(),
+        });
+        req.emit(AgentEvent::Rows { data: data.clone() });
+        let visualization = default_chart(&data, &title);
+        if let Some(v) = &visualization {
+            req.emit(AgentEvent::Chart {
+                visualization: v.clone(),
+            });
+        }
         Ok(AgentReply {
-            visualization: default_chart(&data, &title),
+            visualization,
             text,
             sql: Some(guarded.display().to_string()),
             data: Some(data),
+            ..Default::default()
         })
     }
 }

@@ -19,9 +19,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::error::{Error, Result, SourceFailure};
+#[cfg(feature = "sqlx")]
+use crate::error::{Error, SourceFailure};
+use crate::error::Result;
 use crate::guard::{GuardedSql, SqlDialect};
-use crate::model::{ConnectionSpec, DatabaseType, QueryData};
+#[cfg(feature = "sqlx")]
+use crate::model::DatabaseType;
+use crate::model::{ConnectionSpec, QueryData};
 use crate::schema::SourceSchema;
 
 /// Bounds on one query's run.
@@ -98,6 +102,7 @@ impl ConnectorFactory for SqlxConnectors {
     }
 }
 
+#[cfg(feature = "sqlx")]
 pub(crate) fn source_error(failure: SourceFailure, message: impl Into<String>) -> Error {
     Error::Source {
         failure,

@@ -7,7 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use chrono::Utc;
 
 use super::{Breadcrumb, EndUser, Principal};
-use crate::agent::{AgentRequest, DataScope};
+use crate::agent::{AgentRequest, DataScope, EventSink};
+use crate::store::UsageRecord;
 use crate::error::{Error, FieldError, Result};
 use crate::filters::Filters;
 use crate::guard::{SpaceGuard, SqlDialect};
@@ -243,6 +244,19 @@ impl Breadcrumb {
     /// Stores the user's message, runs the agent, stores and returns its reply. A failure of the
     /// agent or a data source becomes an assistant message that says so; nothing is lost.
     pub async fn send_message(&self, who: &Principal, id: &str, text: &str) -> Result<Message> {
+        self.send_message_with(who, id, text, None).await
+    }
+
+    /// As [`send_message`](Self::send_message), reporting progress to `events`. When the
+    /// receiving side closes (the client went away), the agent stops at its next step and what
+    /// it finished is stored as the reply.
+    pub async fn send_message_with(
+        &self,
+        who: &Principal,
+        id: &str,
+        text: &str,
+        events: Option<EventSink>,
+    ) -> Result<Message> {
         if text.trim().is_empty() || text.len() > MAX_MESSAGE_LEN {
             return Err(Error::validation(
                 "text",
@@ -251,9 +265,14 @@ impl Breadcrumb {
         }
         let c = match (self.visible_conversation(who, id).await?, who) {
             (Some(c), _) => c,
-            (None, Principal::EndUser(u)) => self.create_for_user(u, id).await?,
+            (None, Principal::EndUser(u)) => {
+                self.check_quota(&u.partner_id, &u.customer_id).await?;
+                self.create_for_user(u, id).await?
+            }
             (None, Principal::Partner(_)) => return Err(Error::NotFound("conversation")),
         };
+        let customer = c.customer_id.clone().unwrap_or_default();
+        self.check_quota(&c.partner_id, &customer).await?;
         let window = u32::try_from(self.config.history_window).unwrap_or(u32::MAX);
         let history = self
             .store
@@ -267,6 +286,7 @@ impl Breadcrumb {
             created_at: Utc::now(),
             sql: None,
             data: None,
+            usage: None,
         };
         self.store
             .insert_message(&c.conversation_id, &question)
@@ -276,15 +296,19 @@ impl Breadcrumb {
                 text: "The data of this conversation is no longer available.".into(),
                 ..Default::default()
             }),
-            Ok(scopes) => {
-                self.agent
-                    .answer(AgentRequest {
-                        question: text,
-                        history: &history,
-                        scopes: &scopes,
-                    })
-                    .await
-            }
+            Ok(scopes) => match self.agent_for(&c.partner_id).await {
+                Ok(agent) => {
+                    agent
+                        .answer(AgentRequest {
+                            question: text,
+                            history: &history,
+                            scopes: &scopes,
+                            events: events.as_ref(),
+                        })
+                        .await
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         let reply = reply.unwrap_or_else(|e| {
@@ -294,6 +318,7 @@ impl Breadcrumb {
                 ..Default::default()
             }
         });
+        let used = reply.usage;
         let answer = Message {
             text: reply.text,
             role: Role::Assistant,
@@ -302,11 +327,35 @@ impl Breadcrumb {
             created_at: Utc::now(),
             sql: reply.sql,
             data: reply.data,
+            usage: (used.total() > 0).then_some(used),
         };
         self.store
             .insert_message(&c.conversation_id, &answer)
             .await?;
+        if used.total() > 0 {
+            self.store
+                .record_usage(&UsageRecord {
+                    partner_id: c.partner_id.clone(),
+                    customer_id: customer,
+                    message_id: answer.message_id.clone(),
+                    usage: used,
+                    at: answer.created_at,
+                })
+                .await?;
+        }
         Ok(answer)
+    }
+
+    /// A message's chart as SVG, for whoever may read the conversation.
+    pub async fn chart_svg(&self, who: &Principal, id: &str, message_id: &str) -> Result<String> {
+        let c = self.conversation(who, id).await?;
+        let m = self
+            .store
+            .get_message(&c.conversation_id, message_id)
+            .await?
+            .ok_or(Error::NotFound("message"))?;
+        let spec = m.visualization.ok_or(Error::NotFound("chart"))?;
+        crate::agent::svg::render(&spec).ok_or(Error::NotFound("chart"))
     }
 
     pub async fn list_messages(

@@ -4,6 +4,7 @@
 
 mod conversations;
 mod embed;
+mod models;
 mod sources;
 mod spaces;
 
@@ -12,7 +13,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
-use crate::agent::Agent;
+pub use models::{CustomerUsage, ModelView, SetModel};
+
+use crate::agent::{Agent, AgentLimits};
+use crate::llm::ModelFactory;
 use crate::connector::{Connector, ConnectorFactory, QueryLimits};
 use crate::crypto::{self, SecretKey};
 use crate::error::{Error, Result};
@@ -61,6 +65,10 @@ pub struct ServiceConfig {
     pub query_limits: QueryLimits,
     /// How many earlier messages the agent sees.
     pub history_window: usize,
+    /// Bounds on a model-driven answer.
+    pub agent_limits: AgentLimits,
+    /// Model tokens one customer may use per calendar month (UTC); `None` for no limit.
+    pub monthly_token_quota: Option<u64>,
 }
 
 impl Default for ServiceConfig {
@@ -69,6 +77,8 @@ impl Default for ServiceConfig {
             token_lifetime: chrono::Duration::hours(1),
             query_limits: QueryLimits::default(),
             history_window: 20,
+            agent_limits: AgentLimits::default(),
+            monthly_token_quota: None,
         }
     }
 }
@@ -82,6 +92,10 @@ pub struct Breadcrumb {
     config: ServiceConfig,
     /// One pooled connector per source, reused across requests.
     open: Mutex<HashMap<String, Arc<dyn Connector>>>,
+    /// Builds clients for partners' own models; `None` when built without them.
+    models: Option<Arc<dyn ModelFactory>>,
+    /// The agent of each partner that set its own model.
+    partner_agents: Mutex<HashMap<String, Arc<dyn Agent>>>,
 }
 
 const KEY_CHECK: &str = "secret_key_check";
@@ -123,7 +137,15 @@ impl Breadcrumb {
             tokens,
             config,
             open: Mutex::new(HashMap::new()),
+            models: None,
+            partner_agents: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Lets partners bring their own model (`PUT /v1/settings/model`).
+    pub fn with_models(mut self, factory: Arc<dyn ModelFactory>) -> Self {
+        self.models = Some(factory);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn MetaStore> {

@@ -11,6 +11,7 @@ use crate::error::Error;
 #[derive(Default)]
 struct State {
     partners: Vec<Partner>,
+    usage: Vec<UsageRecord>,
     keys: HashMap<String, (String, bool)>,
     settings: HashMap<String, String>,
     sources: Vec<StoredSource>,
@@ -241,6 +242,39 @@ impl ConversationStore for MemoryStore {
             all.sort_by(|a, b| a.message_id.cmp(&b.message_id));
             let skip = all.len().saturating_sub(limit as usize);
             all.split_off(skip)
+        })
+    }
+    async fn get_message(&self, id: &str, message_id: &str) -> Result<Option<Message>> {
+        self.with(|s| {
+            s.messages
+                .get(id)
+                .and_then(|ms| ms.iter().find(|m| m.message_id == message_id).cloned())
+        })
+    }
+}
+
+#[async_trait]
+impl UsageStore for MemoryStore {
+    async fn record_usage(&self, r: &UsageRecord) -> Result<()> {
+        self.with(|s| s.usage.push(r.clone()))
+    }
+    async fn usage_since(
+        &self,
+        partner_id: &str,
+        customer_id: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, crate::llm::Usage)>> {
+        self.with(|s| {
+            let mut sums: std::collections::BTreeMap<String, crate::llm::Usage> =
+                Default::default();
+            for r in s.usage.iter().filter(|r| {
+                r.partner_id == partner_id
+                    && r.at >= since
+                    && customer_id.is_none_or(|c| c == r.customer_id)
+            }) {
+                *sums.entry(r.customer_id.clone()).or_default() += r.usage;
+            }
+            sums.into_iter().collect()
         })
     }
 }

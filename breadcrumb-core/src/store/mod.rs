@@ -77,15 +77,45 @@ pub trait ConversationStore: Send + Sync {
     /// The newest `limit` messages, oldest first: the agent's memory, read on every turn
     /// without paging through the whole conversation.
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
+    async fn get_message(&self, conversation_id: &str, message_id: &str)
+    -> Result<Option<Message>>;
+}
+
+/// Tokens used by the model, per answer, for usage reports and quotas.
+#[async_trait]
+pub trait UsageStore: Send + Sync {
+    async fn record_usage(&self, record: &UsageRecord) -> Result<()>;
+    /// Sums since `since`, per customer (`""` for conversations without one), optionally for one.
+    async fn usage_since(
+        &self,
+        partner_id: &str,
+        customer_id: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, crate::llm::Usage)>>;
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageRecord {
+    pub partner_id: String,
+    pub customer_id: String,
+    pub message_id: String,
+    pub usage: crate::llm::Usage,
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Everything the service needs from storage.
 pub trait MetaStore:
-    PartnerStore + SettingStore + SourceStore + SpaceStore + UserStore + ConversationStore
+    PartnerStore + SettingStore + SourceStore + SpaceStore + UserStore + ConversationStore + UsageStore
 {
 }
 
 impl<T> MetaStore for T where
-    T: PartnerStore + SettingStore + SourceStore + SpaceStore + UserStore + ConversationStore
+    T: PartnerStore
+        + SettingStore
+        + SourceStore
+        + SpaceStore
+        + UserStore
+        + ConversationStore
+        + UsageStore
 {
 }

@@ -21,6 +21,8 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS bc_conversations (conversation_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, user_id TEXT, customer_id TEXT, data_sources TEXT NOT NULL, created_at BIGINT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS bc_messages (message_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS bc_messages_by_conversation ON bc_messages (conversation_id, message_id)",
+    "CREATE TABLE IF NOT EXISTS bc_usage (message_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, customer_id TEXT NOT NULL, input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, at BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS bc_usage_by_customer ON bc_usage (partner_id, customer_id, at)",
 ];
 
 pub struct SqlStore {
@@ -434,5 +436,64 @@ impl ConversationStore for SqlStore {
         .collect::<Result<_>>()?;
         newest.reverse();
         Ok(newest)
+    }
+    async fn get_message(&self, id: &str, message_id: &str) -> Result<Option<Message>> {
+        sqlx::query("SELECT body FROM bc_messages WHERE conversation_id = $1 AND message_id = $2")
+            .bind(id.to_string())
+            .bind(message_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .map(|r| parse(&r.try_get::<String, _>(0).map_err(db)?))
+            .transpose()
+    }
+}
+
+#[async_trait]
+impl UsageStore for SqlStore {
+    async fn record_usage(&self, r: &UsageRecord) -> Result<()> {
+        sqlx::query("INSERT INTO bc_usage (message_id, partner_id, customer_id, input_tokens, output_tokens, at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(r.message_id.clone())
+            .bind(r.partner_id.clone())
+            .bind(r.customer_id.clone())
+            .bind(i64::try_from(r.usage.input_tokens).unwrap_or(i64::MAX))
+            .bind(i64::try_from(r.usage.output_tokens).unwrap_or(i64::MAX))
+            .bind(micros(&r.at))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+    async fn usage_since(
+        &self,
+        partner_id: &str,
+        customer_id: Option<&str>,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(String, crate::llm::Usage)>> {
+        // CAST: PostgreSQL's SUM of BIGINT is NUMERIC, which the Any driver does not read.
+        sqlx::query(
+            "SELECT customer_id, CAST(SUM(input_tokens) AS BIGINT), CAST(SUM(output_tokens) AS BIGINT) FROM bc_usage \
+             WHERE partner_id = $1 AND at >= $2 AND ($3 = '' OR customer_id = $3) GROUP BY customer_id ORDER BY customer_id",
+        )
+        .bind(partner_id.to_string())
+        .bind(micros(&since))
+        .bind(customer_id.unwrap_or("").to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|r| {
+            let n = |i: usize| -> Result<u64> {
+                Ok(r.try_get::<i64, _>(i).map_err(db)?.max(0) as u64)
+            };
+            Ok((
+                r.try_get(0).map_err(db)?,
+                crate::llm::Usage {
+                    input_tokens: n(1)?,
+                    output_tokens: n(2)?,
+                },
+            ))
+        })
+        .collect()
     }
 }

@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use breadcrumb_core::model::{
     ConversationView, CreateConversation, Message, MessagePage, SendMessage,
 };
@@ -20,16 +21,38 @@ pub struct Paging {
 }
 
 /// Send Message
+///
+/// With `Accept: text/event-stream` the reply streams as server-sent events: `thinking`, `sql`,
+/// `rows`, `chart`, then `message` (the stored assistant message) or `error`.
 #[utoipa::path(post, path = "/v1/conversations/{conversation_id}/messages", tag = "conversations",
     security(("APIKeyHeader" = []), ("BearerAuth" = [])), request_body = SendMessage,
-    responses((status = 200, body = Message), (status = 404), (status = 422)))]
+    responses((status = 200, body = Message, content_type = "application/json"),
+              (status = 200, description = "server-sent events", content_type = "text/event-stream"),
+              (status = 404), (status = 422), (status = 429)))]
 pub async fn send(
     State(s): State<AppState>,
     Auth(who): Auth,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Body(req): Body<SendMessage>,
-) -> ApiResult<Json<Message>> {
-    Ok(Json(s.service.send_message(&who, &id, &req.text).await?))
+) -> ApiResult<Response> {
+    if crate::stream::wants_events(&headers) {
+        return crate::stream::send_message(s, who, id, req.text).await;
+    }
+    Ok(Json(s.service.send_message(&who, &id, &req.text).await?).into_response())
+}
+
+/// A message's chart as SVG
+#[utoipa::path(get, path = "/v1/conversations/{conversation_id}/messages/{message_id}/chart.svg",
+    tag = "conversations", security(("APIKeyHeader" = []), ("BearerAuth" = [])),
+    responses((status = 200, description = "the chart", content_type = "image/svg+xml"), (status = 404)))]
+pub async fn chart(
+    State(s): State<AppState>,
+    Auth(who): Auth,
+    Path((id, message_id)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let svg = s.service.chart_svg(&who, &id, &message_id).await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg).into_response())
 }
 
 /// Get Messages

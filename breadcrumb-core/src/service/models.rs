@@ -1,0 +1,242 @@
+//! Which agent answers, and what it may spend: a partner's own model (settings stored with the
+//! key sealed), else the server's default agent; token usage per customer and the optional
+//! monthly quota.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Datelike, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Breadcrumb, Principal};
+use crate::agent::{Agent, LlmAgent};
+use crate::error::{Error, Result};
+use crate::llm::{ModelSettings, Provider, Usage};
+
+/// `PUT /v1/settings/model` body: the partner's own model for its conversations.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetModel {
+    pub provider: Provider,
+    /// An OpenAI-compatible or Anthropic base URL, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub model: String,
+    /// Stored sealed; never returned.
+    pub api_key: Option<String>,
+}
+
+/// The partner's model as it may be shown: never the key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ModelView {
+    pub provider: Provider,
+    pub base_url: String,
+    pub model: String,
+    pub has_api_key: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredModel {
+    provider: Provider,
+    base_url: String,
+    model: String,
+    api_key: Option<String>,
+}
+
+/// Tokens a customer used this month.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct CustomerUsage {
+    pub customer_id: String,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// The first day of the month counted, UTC.
+    pub since: chrono::DateTime<Utc>,
+    /// The monthly quota, when one is configured.
+    pub quota: Option<u64>,
+}
+
+fn setting_key(partner_id: &str) -> String {
+    format!("model:{partner_id}")
+}
+
+pub(super) fn month_start(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now)
+}
+
+fn next_month(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    let (y, m) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(now)
+}
+
+impl Breadcrumb {
+    pub async fn set_model(&self, who: &Principal, body: SetModel) -> Result<ModelView> {
+        let p = who.partner()?;
+        let url_ok = (body.base_url.starts_with("http://") || body.base_url.starts_with("https://"))
+            && body.base_url.len() <= 500;
+        if !url_ok {
+            return Err(Error::validation(
+                "base_url",
+                "`base_url` is an http:// or https:// URL",
+            ));
+        }
+        if body.model.trim().is_empty() || body.model.len() > 200 {
+            return Err(Error::validation("model", "`model` names the model"));
+        }
+        if self.models.is_none() {
+            return Err(Error::Validation(vec![crate::error::FieldError::body(
+                "provider",
+                "this server was built without model clients",
+                "value_error",
+            )]));
+        }
+        let stored = StoredModel {
+            provider: body.provider,
+            base_url: body.base_url.trim_end_matches('/').to_string(),
+            model: body.model,
+            api_key: body.api_key.filter(|k| !k.is_empty()),
+        };
+        let json = serde_json::to_string(&stored).map_err(Error::internal)?;
+        self.store
+            .put_setting(&setting_key(&p.partner_id), &self.secret.cipher().seal(&json))
+            .await?;
+        self.partner_agents
+            .lock()
+            .map_err(Error::internal)?
+            .remove(&p.partner_id);
+        Ok(view(&stored))
+    }
+
+    pub async fn get_model(&self, who: &Principal) -> Result<ModelView> {
+        let p = who.partner()?;
+        match self.stored_model(&p.partner_id).await? {
+            Some(m) => Ok(view(&m)),
+            None => Err(Error::NotFound("model settings")),
+        }
+    }
+
+    pub async fn delete_model(&self, who: &Principal) -> Result<()> {
+        let p = who.partner()?;
+        if self.stored_model(&p.partner_id).await?.is_none() {
+            return Err(Error::NotFound("model settings"));
+        }
+        self.store
+            .put_setting(&setting_key(&p.partner_id), "")
+            .await?;
+        self.partner_agents
+            .lock()
+            .map_err(Error::internal)?
+            .remove(&p.partner_id);
+        Ok(())
+    }
+
+    async fn stored_model(&self, partner_id: &str) -> Result<Option<StoredModel>> {
+        match self.store.get_setting(&setting_key(partner_id)).await? {
+            Some(sealed) if !sealed.is_empty() => {
+                let json = self.secret.cipher().open(&sealed)?;
+                Ok(Some(serde_json::from_str(&json).map_err(Error::internal)?))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The partner's own model when it set one, else the server's agent.
+    pub(super) async fn agent_for(&self, partner_id: &str) -> Result<Arc<dyn Agent>> {
+        let Some(factory) = &self.models else {
+            return Ok(self.agent.clone());
+        };
+        if let Some(a) = self
+            .partner_agents
+            .lock()
+            .map_err(Error::internal)?
+            .get(partner_id)
+        {
+            return Ok(a.clone());
+        }
+        let agent: Arc<dyn Agent> = match self.stored_model(partner_id).await? {
+            None => self.agent.clone(),
+            Some(m) => {
+                let model = factory.model(&ModelSettings {
+                    provider: m.provider,
+                    base_url: m.base_url,
+                    model: m.model,
+                    api_key: m.api_key,
+                    timeout: Duration::from_secs(60),
+                    max_retries: 2,
+                })?;
+                Arc::new(LlmAgent::new(model, self.config.agent_limits))
+            }
+        };
+        self.partner_agents
+            .lock()
+            .map_err(Error::internal)?
+            .insert(partner_id.to_string(), agent.clone());
+        Ok(agent)
+    }
+
+    /// Refuses a question when the customer used its monthly tokens, before anything is stored.
+    pub(super) async fn check_quota(&self, partner_id: &str, customer_id: &str) -> Result<()> {
+        let Some(quota) = self.config.monthly_token_quota else {
+            return Ok(());
+        };
+        if customer_id.is_empty() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let used: u64 = self
+            .store
+            .usage_since(partner_id, Some(customer_id), month_start(now))
+            .await?
+            .iter()
+            .map(|(_, u)| u.total())
+            .sum();
+        if used >= quota {
+            return Err(Error::QuotaExceeded(format!(
+                "customer {customer_id} has used {used} of its {quota} model tokens this month; the quota resets on {}",
+                next_month(now).format("%Y-%m-%d")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Tokens per customer this month (partners only).
+    pub async fn usage(&self, who: &Principal, customer_id: Option<&str>) -> Result<Vec<CustomerUsage>> {
+        let p = who.partner()?;
+        let since = month_start(Utc::now());
+        let rows = self
+            .store
+            .usage_since(&p.partner_id, customer_id, since)
+            .await?;
+        let rows = if rows.is_empty() {
+            customer_id
+                .map(|c| vec![(c.to_string(), Usage::default())])
+                .unwrap_or_default()
+        } else {
+            rows
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(customer_id, u)| CustomerUsage {
+                customer_id,
+                input_tokens: u.input_tokens,
+                output_tokens: u.output_tokens,
+                since,
+                quota: self.config.monthly_token_quota,
+            })
+            .collect())
+    }
+}
+
+fn view(m: &StoredModel) -> ModelView {
+    ModelView {
+        provider: m.provider,
+        base_url: m.base_url.clone(),
+        model: m.model.clone(),
+        has_api_key: m.api_key.is_some(),
+    }
+}
