@@ -90,6 +90,15 @@ fn every_identifier_comes_out_quoted_and_folded() {
     );
     let out = pg("SELECT public.orders.id FROM public.orders");
     assert!(out.starts_with("SELECT \"orders\".\"id\" FROM"), "{out}");
+    // SQLite would read a double-quoted unknown name as a string; backquotes stay names.
+    let lite = guard(SqlDialect::Sqlite)
+        .check("SELECT nme FROM customers")
+        .unwrap();
+    assert!(
+        lite.as_str().starts_with("SELECT `nme` FROM"),
+        "{}",
+        lite.as_str()
+    );
     let my = guard(SqlDialect::Mysql)
         .check("SELECT o.id FROM shop.orders o")
         .unwrap();

@@ -219,16 +219,24 @@ async fn conformance(store: Arc<dyn MetaStore>) {
     );
     // usage per customer, since a time
     let t0 = Utc::now() - chrono::Duration::days(40);
-    for (i, (customer, at)) in [("acme", Utc::now()), ("acme", Utc::now()), ("globex", Utc::now()), ("acme", t0)]
-        .into_iter()
-        .enumerate()
+    for (i, (customer, at)) in [
+        ("acme", Utc::now()),
+        ("acme", Utc::now()),
+        ("globex", Utc::now()),
+        ("acme", t0),
+    ]
+    .into_iter()
+    .enumerate()
     {
         store
             .record_usage(&breadcrumb_core::store::UsageRecord {
                 partner_id: p.partner_id.clone(),
                 customer_id: customer.into(),
                 message_id: format!("msg_usage_{i}"),
-                usage: breadcrumb_core::llm::Usage { input_tokens: 100, output_tokens: 10 },
+                usage: breadcrumb_core::llm::Usage {
+                    input_tokens: 100,
+                    output_tokens: 10,
+                },
                 at,
             })
             .await
@@ -240,9 +248,18 @@ async fn conformance(store: Arc<dyn MetaStore>) {
     assert_eq!(all[0].0, "acme");
     assert_eq!((all[0].1.input_tokens, all[0].1.output_tokens), (200, 20));
     assert_eq!(all[1].1.total(), 110);
-    let one = store.usage_since(&p.partner_id, Some("globex"), since).await.unwrap();
+    let one = store
+        .usage_since(&p.partner_id, Some("globex"), since)
+        .await
+        .unwrap();
     assert_eq!(one.len(), 1);
-    assert!(store.usage_since("partner_other", None, since).await.unwrap().is_empty());
+    assert!(
+        store
+            .usage_since("partner_other", None, since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         store
             .latest_messages(&c.conversation_id, 100)

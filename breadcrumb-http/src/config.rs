@@ -140,12 +140,11 @@ impl Config {
             },
             monthly_token_quota: match var("BREADCRUMB_MONTHLY_TOKEN_QUOTA") {
                 None => None,
-                Some(v) => Some(
-                    v.parse::<u64>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or("BREADCRUMB_MONTHLY_TOKEN_QUOTA must be a positive number of tokens")?,
-                ),
+                Some(v) => {
+                    Some(v.parse::<u64>().ok().filter(|n| *n > 0).ok_or(
+                        "BREADCRUMB_MONTHLY_TOKEN_QUOTA must be a positive number of tokens",
+                    )?)
+                }
             },
             demo,
             token_lifetime_secs,

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breadcrumb_core::agent::{Agent, LlmAgent, OfflineAgent};
-use breadcrumb_core::llm::{HttpModels, ModelFactory, ModelSettings};
 use breadcrumb_core::connector::SqlxConnectors;
 use breadcrumb_core::crypto::SecretKey;
+use breadcrumb_core::llm::{HttpModels, ModelFactory, ModelSettings};
 use breadcrumb_core::store::SqlStore;
 use breadcrumb_core::{Breadcrumb, Principal, ServiceConfig};
 use tokio::net::TcpListener;

@@ -26,9 +26,10 @@ fn event(e: &AgentEvent) -> Event {
         AgentEvent::Thinking { text } => ("thinking", serde_json::json!({ "text": text })),
         AgentEvent::Sql { sql } => ("sql", serde_json::json!({ "sql": sql })),
         AgentEvent::Rows { data } => ("rows", serde_json::json!(data)),
-        AgentEvent::Chart { visualization } => {
-            ("chart", serde_json::json!({ "visualization": visualization }))
-        }
+        AgentEvent::Chart { visualization } => (
+            "chart",
+            serde_json::json!({ "visualization": visualization }),
+        ),
     };
     Event::default().event(name).data(data.to_string())
 }
@@ -49,10 +50,7 @@ pub async fn send_message(
     // Refusals (404, 422, 429) come before any progress: answer them as plain HTTP errors.
     let first = tokio::select! {
         biased;
-        e = rx.recv() => match e {
-            Some(e) => Some(e),
-            None => None,
-        },
+        e = rx.recv() => e,
         r = &mut done_rx => {
             return match r {
                 Ok(Ok(m)) => Ok(Sse::new(stream::iter([Ok::<_, Infallible>(final_event(&m))])).into_response()),

@@ -117,11 +117,18 @@ pub fn validate(proposal: &Value, data: &QueryData) -> Option<String> {
         clean.insert("field".into(), json!(field));
         clean.insert("type".into(), json!(kind));
         if let Some(t) = enc.get("title").and_then(Value::as_str) {
-            clean.insert("title".into(), json!(t.chars().take(80).collect::<String>()));
+            clean.insert(
+                "title".into(),
+                json!(t.chars().take(80).collect::<String>()),
+            );
         }
         encoding.insert(channel.clone(), Value::Object(clean));
     }
-    let required: &[&str] = if mark == "arc" { &["theta"] } else { &["x", "y"] };
+    let required: &[&str] = if mark == "arc" {
+        &["theta"]
+    } else {
+        &["x", "y"]
+    };
     if required.iter().any(|c| !encoding.contains_key(*c)) {
         return None;
     }
@@ -199,13 +206,19 @@ mod tests {
     fn a_proposal_is_rebuilt_from_the_rows_or_refused() {
         let d = data(
             &[("status", "text"), ("n", "numeric")],
-            vec![vec![json!("paid"), json!("2.5")], vec![json!("open"), json!(1)]],
+            vec![
+                vec![json!("paid"), json!("2.5")],
+                vec![json!("open"), json!(1)],
+            ],
         );
         let ok = json!({"mark": "arc", "encoding": {"theta": {"field": "n", "type": "quantitative"},
             "color": {"field": "status", "type": "nominal"}},
             "data": {"values": [{"status": "invented", "n": 999}]}, "transform": [{"calculate": "x"}]});
         let spec: Value = serde_json::from_str(&validate(&ok, &d).unwrap()).unwrap();
-        assert_eq!(spec["data"]["values"][0], json!({"status": "paid", "n": 2.5}));
+        assert_eq!(
+            spec["data"]["values"][0],
+            json!({"status": "paid", "n": 2.5})
+        );
         assert!(spec.get("transform").is_none());
         for bad in [
             json!({"mark": "rect", "encoding": {"x": {"field": "n"}, "y": {"field": "n"}}}),

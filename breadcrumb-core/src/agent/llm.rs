@@ -221,7 +221,13 @@ impl Turn<'_> {
         else {
             return format!(
                 "ERROR: there is no table {table}; the tables are: {}",
-                scope.schema().tables.keys().cloned().collect::<Vec<_>>().join(", ")
+                scope
+                    .schema()
+                    .tables
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         };
         let d = scope.dialect();
@@ -287,7 +293,9 @@ impl Turn<'_> {
             self.chart
                 .as_ref()
                 .and_then(|c| validate(c, d))
-                .or_else(|| default_chart(d, &self.req.question.chars().take(80).collect::<String>()))
+                .or_else(|| {
+                    default_chart(d, &self.req.question.chars().take(80).collect::<String>())
+                })
         });
         if let Some(v) = &visualization {
             self.req.emit(AgentEvent::Chart {
@@ -308,7 +316,11 @@ impl Turn<'_> {
 impl Agent for LlmAgent {
     async fn answer(&self, req: AgentRequest<'_>) -> Result<AgentReply> {
         let started = Instant::now();
-        let dialects: Vec<&str> = req.scopes.iter().map(|s| dialect_name(s.dialect())).collect();
+        let dialects: Vec<&str> = req
+            .scopes
+            .iter()
+            .map(|s| dialect_name(s.dialect()))
+            .collect();
         let system = format!(
             "You are a data analyst answering questions about one customer's data. Use the tools: \
              run_sql runs one read-only SELECT in {} and returns rows; describe_table shows sample \

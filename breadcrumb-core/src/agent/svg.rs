@@ -38,7 +38,8 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 fn field<'a>(spec: &'a Value, channel: &str) -> Option<&'a str> {
-    spec.pointer(&format!("/encoding/{channel}/field"))?.as_str()
+    spec.pointer(&format!("/encoding/{channel}/field"))?
+        .as_str()
 }
 
 /// Renders a chart spec; `None` when the spec is not one this renderer knows.
@@ -95,7 +96,9 @@ fn pie(spec: &Value, rows: &[Value]) -> Option<String> {
         let large = if sweep > std::f64::consts::PI { 1 } else { 0 };
         let colour = PALETTE[i % PALETTE.len()];
         if (sweep - std::f64::consts::TAU).abs() < 1e-9 {
-            out.push_str(&format!("<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{r}\" fill=\"{colour}\"/>"));
+            out.push_str(&format!(
+                "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{r}\" fill=\"{colour}\"/>"
+            ));
         } else {
             out.push_str(&format!(
                 "<path d=\"M{cx:.1},{cy:.1} L{x1:.1},{y1:.1} A{r},{r} 0 {large} 1 {x2:.1},{y2:.1} Z\" fill=\"{colour}\" stroke=\"#fff\"><title>{}: {v}</title></path>",

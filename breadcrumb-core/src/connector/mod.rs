@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::error::Result;
 #[cfg(feature = "sqlx")]
 use crate::error::{Error, SourceFailure};
-use crate::error::Result;
 use crate::guard::{GuardedSql, SqlDialect};
 #[cfg(feature = "sqlx")]
 use crate::model::DatabaseType;

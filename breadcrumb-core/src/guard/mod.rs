@@ -65,10 +65,12 @@ impl SqlDialect {
         }
     }
 
-    /// How the dialect quotes an identifier.
+    /// How the dialect quotes an identifier. SQLite reads a double-quoted name that matches no
+    /// column as a string literal, so a misspelt column would silently become text; a
+    /// backquoted name is always an identifier.
     fn quote_char(self) -> char {
         match self {
-            Self::Mysql => '`',
+            Self::Mysql | Self::Sqlite => '`',
             _ => '"',
         }
     }

@@ -37,7 +37,9 @@ impl AnthropicClient {
                     for c in tool_calls {
                         let input: Value =
                             serde_json::from_str(&c.arguments).unwrap_or_else(|_| json!({}));
-                        blocks.push(json!({"type": "tool_use", "id": c.id, "name": c.name, "input": input}));
+                        blocks.push(
+                            json!({"type": "tool_use", "id": c.id, "name": c.name, "input": input}),
+                        );
                     }
                     ("assistant", Value::Array(blocks))
                 }
@@ -49,7 +51,8 @@ impl AnthropicClient {
             // The API wants alternating roles: consecutive tool results join one user turn.
             match messages.last_mut() {
                 Some(last) if last["role"] == role => {
-                    if let (Some(a), Some(b)) = (last["content"].as_array_mut(), content.as_array()) {
+                    if let (Some(a), Some(b)) = (last["content"].as_array_mut(), content.as_array())
+                    {
                         a.extend(b.iter().cloned());
                     }
                 }
@@ -77,8 +80,16 @@ fn parse(v: &Value) -> Result<ChatResponse> {
         match b.get("type").and_then(Value::as_str) {
             Some("text") => text.push_str(b.get("text").and_then(Value::as_str).unwrap_or("")),
             Some("tool_use") => tool_calls.push(ToolCall {
-                id: b.get("id").and_then(Value::as_str).unwrap_or("tool").to_string(),
-                name: b.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                id: b
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("tool")
+                    .to_string(),
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 arguments: b.get("input").map(Value::to_string).unwrap_or_default(),
             }),
             _ => {}
@@ -88,8 +99,14 @@ fn parse(v: &Value) -> Result<ChatResponse> {
         text: (!text.trim().is_empty()).then_some(text),
         tool_calls,
         usage: Usage {
-            input_tokens: v.pointer("/usage/input_tokens").and_then(Value::as_u64).unwrap_or(0),
-            output_tokens: v.pointer("/usage/output_tokens").and_then(Value::as_u64).unwrap_or(0),
+            input_tokens: v
+                .pointer("/usage/input_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            output_tokens: v
+                .pointer("/usage/output_tokens")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
         },
     })
 }

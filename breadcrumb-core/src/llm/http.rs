@@ -50,8 +50,8 @@ impl Transport {
                     let status = resp.status();
                     let wait = retry_after(resp.headers());
                     let body = resp.text().await.unwrap_or_default();
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || status.is_server_error();
+                    let retryable =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     (retryable, wait, describe(status, &body))
                 }
                 Err(e) if e.is_timeout() => (

@@ -30,7 +30,10 @@ pub enum ChatMessage {
         tool_calls: Vec<ToolCall>,
     },
     /// The result of one tool call, sent back to the model.
-    Tool { call_id: String, content: String },
+    Tool {
+        call_id: String,
+        content: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -92,7 +92,10 @@ pub(super) fn parse(v: &Value) -> Result<ChatResponse> {
         })
         .unwrap_or_default();
     let usage = Usage {
-        input_tokens: v.pointer("/usage/prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
+        input_tokens: v
+            .pointer("/usage/prompt_tokens")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
         output_tokens: v
             .pointer("/usage/completion_tokens")
             .and_then(Value::as_u64)

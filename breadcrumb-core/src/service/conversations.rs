@@ -8,7 +8,6 @@ use chrono::Utc;
 
 use super::{Breadcrumb, EndUser, Principal};
 use crate::agent::{AgentRequest, DataScope, EventSink};
-use crate::store::UsageRecord;
 use crate::error::{Error, FieldError, Result};
 use crate::filters::Filters;
 use crate::guard::{SpaceGuard, SqlDialect};
@@ -17,6 +16,7 @@ use crate::model::{
     Conversation, ConversationView, CreateConversation, DataSourceRef, DataSourceType, Message,
     MessagePage, Role,
 };
+use crate::store::UsageRecord;
 
 pub const MAX_MESSAGE_LEN: usize = 10_000;
 

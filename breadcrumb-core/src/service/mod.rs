@@ -16,11 +16,11 @@ use chrono::Utc;
 pub use models::{CustomerUsage, ModelView, SetModel};
 
 use crate::agent::{Agent, AgentLimits};
-use crate::llm::ModelFactory;
 use crate::connector::{Connector, ConnectorFactory, QueryLimits};
 use crate::crypto::{self, SecretKey};
 use crate::error::{Error, Result};
 use crate::ids::new_id;
+use crate::llm::ModelFactory;
 use crate::model::{ConnectionSpec, Partner, StoredSource};
 use crate::store::MetaStore;
 use crate::token::TokenService;

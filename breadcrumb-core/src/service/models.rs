@@ -71,13 +71,16 @@ fn next_month(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
     } else {
         (now.year(), now.month() + 1)
     };
-    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0).single().unwrap_or(now)
+    Utc.with_ymd_and_hms(y, m, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now)
 }
 
 impl Breadcrumb {
     pub async fn set_model(&self, who: &Principal, body: SetModel) -> Result<ModelView> {
         let p = who.partner()?;
-        let url_ok = (body.base_url.starts_with("http://") || body.base_url.starts_with("https://"))
+        let url_ok = (body.base_url.starts_with("http://")
+            || body.base_url.starts_with("https://"))
             && body.base_url.len() <= 500;
         if !url_ok {
             return Err(Error::validation(
@@ -103,7 +106,10 @@ impl Breadcrumb {
         };
         let json = serde_json::to_string(&stored).map_err(Error::internal)?;
         self.store
-            .put_setting(&setting_key(&p.partner_id), &self.secret.cipher().seal(&json))
+            .put_setting(
+                &setting_key(&p.partner_id),
+                &self.secret.cipher().seal(&json),
+            )
             .await?;
         self.partner_agents
             .lock()
@@ -205,7 +211,11 @@ impl Breadcrumb {
     }
 
     /// Tokens per customer this month (partners only).
-    pub async fn usage(&self, who: &Principal, customer_id: Option<&str>) -> Result<Vec<CustomerUsage>> {
+    pub async fn usage(
+        &self,
+        who: &Principal,
+        customer_id: Option<&str>,
+    ) -> Result<Vec<CustomerUsage>> {
         let p = who.partner()?;
         let since = month_start(Utc::now());
         let rows = self

@@ -52,7 +52,14 @@ pub async fn chart(
     Path((id, message_id)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let svg = s.service.chart_svg(&who, &id, &message_id).await?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "private, max-age=300")], svg).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "private, max-age=300"),
+        ],
+        svg,
+    )
+        .into_response())
 }
 
 /// Get Messages
