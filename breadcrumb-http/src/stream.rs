@@ -51,14 +51,12 @@ pub async fn send_message(
     let first = tokio::select! {
         biased;
         e = rx.recv() => e,
-        r = &mut done_rx => {
-            return match r {
-                Ok(Ok(m)) => Ok(Sse::new(stream::iter([Ok::<_, Infallible>(final_event(&m))])).into_response()),
-                Ok(Err(e)) => Err(ApiError(e)),
-                Err(_) => Err(ApiError(breadcrumb_core::Error::Internal("the request task ended".into()))),
-            };
-        }
+        r = &mut done_rx => return finished_early(r),
     };
+    let Some(first) = first else {
+        return finished_early(done_rx.await);
+    };
+    let first = Some(first);
     let events = stream::unfold(
         (first, rx, Some(done_rx)),
         |(pending, mut rx, done)| async move {
@@ -85,6 +83,20 @@ pub async fn send_message(
         },
     );
     Ok(sse(events))
+}
+
+/// The work ended before any progress: a refusal as a plain HTTP error, or (an agent that
+/// reports nothing) the message alone as a one-event stream.
+fn finished_early(
+    r: Result<breadcrumb_core::Result<breadcrumb_core::model::Message>, oneshot::error::RecvError>,
+) -> ApiResult<Response> {
+    match r {
+        Ok(Ok(m)) => Ok(sse(stream::iter([Ok::<_, Infallible>(final_event(&m))]))),
+        Ok(Err(e)) => Err(ApiError(e)),
+        Err(_) => Err(ApiError(breadcrumb_core::Error::Internal(
+            "the request task ended".into(),
+        ))),
+    }
 }
 
 fn final_event(m: &breadcrumb_core::model::Message) -> Event {

@@ -221,7 +221,7 @@ async fn an_end_user_asks_a_question_on_the_embed_page_and_sees_rows_of_their_sp
     let token = token["token"].as_str().expect("embed token").to_string();
 
     // What the API answers for the same question is what the page must show.
-    let question = "How many orders are there?";
+    let question = "Total amount of orders by month";
     let expected: Value = http
         .post(format!("{base}/v1/conversations/api-check/messages"))
         .bearer_auth(&token)
@@ -232,7 +232,7 @@ async fn an_end_user_asks_a_question_on_the_embed_page_and_sees_rows_of_their_sp
         .json()
         .await
         .unwrap();
-    let expected_count = expected["data"]["rows"][0][0].to_string();
+    let expected_first = expected["data"]["rows"][0][0].to_string();
     assert!(expected["sql"].is_string(), "{expected}");
 
     let browser = Session::new(&driver).await;
@@ -250,8 +250,20 @@ async fn an_end_user_asks_a_question_on_the_embed_page_and_sees_rows_of_their_sp
     assert_eq!(shown["sql"], expected["sql"], "{shown}");
     assert_eq!(
         shown["cells"][0].as_str().unwrap(),
-        expected_count.trim_matches('"'),
+        expected_first.trim_matches('"'),
         "{shown}"
+    );
+    // The chart arrives as the server's SVG, loaded with the token, and is drawn.
+    let drawn = browser
+        .wait_for("const i=document.querySelector('.msg.assistant img.chart');return i&&i.complete&&i.naturalWidth>0?i.naturalWidth:null")
+        .await;
+    assert_eq!(drawn, json!(640));
+    assert_eq!(
+        browser
+            .script("return document.getElementById('progress').textContent")
+            .await,
+        json!(""),
+        "progress is cleared once the answer is shown"
     );
 
     // A reload shows the stored conversation: the question and the answer.

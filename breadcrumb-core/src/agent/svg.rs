@@ -237,8 +237,8 @@ fn cartesian(spec: &Value, rows: &[Value], mark: &str) -> Option<String> {
 fn format_number(v: f64) -> String {
     if v.abs() >= 1_000_000.0 {
         format!("{:.1}M", v / 1_000_000.0)
-    } else if v.abs() >= 10_000.0 {
-        format!("{:.0}k", v / 1000.0)
+    } else if v.abs() >= 1_000.0 {
+        format!("{:.1}k", v / 1000.0)
     } else if v.fract().abs() < 1e-9 {
         format!("{v:.0}")
     } else {
