@@ -42,23 +42,29 @@ fn lines(path: &str) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-async fn median_ms(conn: &mut sqlx::PgConnection, sql: &str) -> anyhow::Result<f64> {
-    let mut times = Vec::new();
-    for _ in 0..3 {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut *conn)
-            .await?;
-    }
-    let started = Instant::now();
-    while times.len() < 15 || (started.elapsed() < Duration::from_secs(3) && times.len() < 200) {
+/// Medians of both queries, run alternately (warm-up first) so that drift on the machine falls
+/// on both alike.
+async fn medians_ms(conn: &mut sqlx::PgConnection, a: &str, b: &str) -> anyhow::Result<(f64, f64)> {
+    async fn once(conn: &mut sqlx::PgConnection, sql: &str) -> anyhow::Result<f64> {
         let t = Instant::now();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-            .fetch_all(&mut *conn)
-            .await?;
-        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut *conn).await?;
+        Ok(t.elapsed().as_secs_f64() * 1000.0)
     }
-    times.sort_by(|a, b| a.total_cmp(b));
-    Ok(times[times.len() / 2])
+    for _ in 0..3 {
+        once(conn, a).await?;
+        once(conn, b).await?;
+    }
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    while ta.len() < 21 || (started.elapsed() < Duration::from_secs(4) && ta.len() < 301) {
+        ta.push(once(conn, a).await?);
+        tb.push(once(conn, b).await?);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(|x, y| x.total_cmp(y));
+        v[v.len() / 2]
+    };
+    Ok((median(ta), median(tb)))
 }
 
 #[tokio::main]
@@ -116,10 +122,7 @@ async fn main() -> anyhow::Result<()> {
     let mut worst: f64 = 0.0;
     for (i, (q, hand)) in queries.iter().zip(&by_hand).enumerate() {
         let rewritten = guard.check(q).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let (h, g) = (
-            median_ms(&mut conn, hand).await?,
-            median_ms(&mut conn, rewritten.as_str()).await?,
-        );
+        let (h, g) = medians_ms(&mut conn, hand, rewritten.as_str()).await?;
         worst = worst.max(g / h);
         println!(
             "  Q{}: by hand {h:>9.3} ms   guarded {g:>9.3} ms   ratio {:.2}x",

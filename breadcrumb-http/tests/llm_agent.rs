@@ -159,7 +159,7 @@ async fn a_failed_query_is_corrected_by_the_model() {
 }
 
 #[tokio::test]
-async fn rate_limited_then_answered_after_retry_after() {
+async fn rate_limited_and_unavailable_then_answered_after_retry_after() {
     let llm = ScriptedLlm::start(vec![
         Reply::Http(
             429,
