@@ -47,7 +47,9 @@ fn lines(path: &str) -> anyhow::Result<Vec<String>> {
 async fn medians_ms(conn: &mut sqlx::PgConnection, a: &str, b: &str) -> anyhow::Result<(f64, f64)> {
     async fn once(conn: &mut sqlx::PgConnection, sql: &str) -> anyhow::Result<f64> {
         let t = Instant::now();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string())).fetch_all(&mut *conn).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_all(&mut *conn)
+            .await?;
         Ok(t.elapsed().as_secs_f64() * 1000.0)
     }
     for _ in 0..3 {

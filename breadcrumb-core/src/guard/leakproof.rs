@@ -106,24 +106,30 @@ fn select_quals_safe(s: &Select) -> bool {
 fn passes_through(q: &Query) -> bool {
     fn body(b: &SetExpr) -> bool {
         match b {
-            SetExpr::Select(s) => s.projection.iter().all(|item| match item {
-                SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => true,
-                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                    operand(e) || is_aggregate_or_window(e)
-                }
-                _ => false,
-            }),
+            SetExpr::Select(s) => projection_is(s, |e| operand(e) || is_aggregate_or_window(e)),
             SetExpr::SetOperation { left, right, .. } => body(left) && body(right),
             SetExpr::Query(q) => passes_through(q),
-            SetExpr::Values(v) => v
-                .rows
-                .iter()
-                .flat_map(|r| &r.content)
-                .all(|e| matches!(e, Expr::Value(_))),
+            SetExpr::Values(v) => literal_rows(v),
             _ => false,
         }
     }
     body(&q.body)
+}
+
+/// Every output column is `*` or an expression that passes `ok`.
+fn projection_is(s: &Select, ok: impl Fn(&Expr) -> bool) -> bool {
+    s.projection.iter().all(|item| match item {
+        SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => true,
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => ok(e),
+        _ => false,
+    })
+}
+
+fn literal_rows(v: &sqlparser::ast::Values) -> bool {
+    v.rows
+        .iter()
+        .flat_map(|r| &r.content)
+        .all(|e| matches!(e, Expr::Value(_)))
 }
 
 fn is_aggregate_or_window(e: &Expr) -> bool {
@@ -196,13 +202,7 @@ fn safe_subquery(q: &Query) -> bool {
         match b {
             SetExpr::Select(s) => {
                 select_quals_safe(s)
-                    && s.projection.iter().all(|item| match item {
-                        SelectItem::Wildcard(_) | SelectItem::QualifiedWildcard(..) => true,
-                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                            operand(e) || plain_aggregate(e)
-                        }
-                        _ => false,
-                    })
+                    && projection_is(s, |e| operand(e) || plain_aggregate(e))
                     && s.from.iter().all(|t| {
                         std::iter::once(&t.relation)
                             .chain(t.joins.iter().map(|j| &j.relation))
@@ -219,11 +219,7 @@ fn safe_subquery(q: &Query) -> bool {
             }
             SetExpr::SetOperation { left, right, .. } => body(left) && body(right),
             SetExpr::Query(q) => safe_subquery(q),
-            SetExpr::Values(v) => v
-                .rows
-                .iter()
-                .flat_map(|r| &r.content)
-                .all(|e| matches!(e, Expr::Value(_))),
+            SetExpr::Values(v) => literal_rows(v),
             _ => false,
         }
     }

@@ -263,16 +263,22 @@ impl Breadcrumb {
                 format!("`text` has 1 to {MAX_MESSAGE_LEN} characters"),
             ));
         }
-        let c = match (self.visible_conversation(who, id).await?, who) {
-            (Some(c), _) => c,
-            (None, Principal::EndUser(u)) => {
-                self.check_quota(&u.partner_id, &u.customer_id).await?;
-                self.create_for_user(u, id).await?
-            }
+        let existing = self.visible_conversation(who, id).await?;
+        // The quota is checked before anything is stored, a new conversation included.
+        let (partner_id, customer) = match (&existing, who) {
+            (Some(c), _) => (
+                c.partner_id.clone(),
+                c.customer_id.clone().unwrap_or_default(),
+            ),
+            (None, Principal::EndUser(u)) => (u.partner_id.clone(), u.customer_id.clone()),
             (None, Principal::Partner(_)) => return Err(Error::NotFound("conversation")),
         };
-        let customer = c.customer_id.clone().unwrap_or_default();
-        self.check_quota(&c.partner_id, &customer).await?;
+        self.check_quota(&partner_id, &customer).await?;
+        let c = match (existing, who) {
+            (Some(c), _) => c,
+            (None, Principal::EndUser(u)) => self.create_for_user(u, id).await?,
+            (None, Principal::Partner(_)) => return Err(Error::NotFound("conversation")),
+        };
         let window = u32::try_from(self.config.history_window).unwrap_or(u32::MAX);
         let history = self
             .store

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::llm::{ModelSettings, Provider, Usage};
 
 /// `PUT /v1/settings/model` body: the partner's own model for its conversations.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetModel {
     pub provider: Provider,
@@ -24,6 +24,17 @@ pub struct SetModel {
     pub model: String,
     /// Stored sealed; never returned.
     pub api_key: Option<String>,
+}
+
+impl std::fmt::Debug for SetModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetModel")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// The partner's model as it may be shown: never the key.

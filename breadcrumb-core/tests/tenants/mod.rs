@@ -149,36 +149,15 @@ fn skip(what: &str, why: impl std::fmt::Display) -> Option<(Db, Db)> {
     None
 }
 
-async fn exec_all(engine: Engine, url: &str, statements: &[String]) {
+async fn exec_all(url: &str, statements: &[String]) {
     use sqlx::Connection;
-    match engine {
-        Engine::Postgres => {
-            let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
-            for s in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-                    .execute(&mut c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{s}: {e}"));
-            }
-        }
-        Engine::Mysql => {
-            let mut c = sqlx::MySqlConnection::connect(url).await.expect("connect");
-            for s in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-                    .execute(&mut c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{s}: {e}"));
-            }
-        }
-        Engine::Sqlite => {
-            let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
-            for s in statements {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
-                    .execute(&mut c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{s}: {e}"));
-            }
-        }
+    sqlx::any::install_default_drivers();
+    let mut c = sqlx::AnyConnection::connect(url).await.expect("connect");
+    for s in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(s.clone()))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
     }
 }
 
@@ -294,7 +273,7 @@ pub async fn two_databases(engine: Engine) -> Option<(Db, Db)> {
         if with_b {
             statements.extend(rows(true));
         }
-        exec_all(engine, &url, &statements).await;
+        exec_all(&url, &statements).await;
         out.push(Db {
             engine,
             conn: connector(engine, &url, &name).await,
