@@ -19,6 +19,8 @@ pub struct Config {
     pub llm_timeout_secs: u64,
     /// Model tokens per customer per calendar month; unset for no limit.
     pub monthly_token_quota: Option<u64>,
+    /// Loopback or private hosts a partner's own model may use (comma-separated in the env).
+    pub partner_model_hosts: Vec<String>,
     pub demo: bool,
     pub token_lifetime_secs: i64,
     pub json_logs: bool,
@@ -79,6 +81,7 @@ impl Config {
             llm_provider: breadcrumb_core::llm::Provider::Openai,
             llm_timeout_secs: 60,
             monthly_token_quota: None,
+            partner_model_hosts: Vec::new(),
             demo: false,
             token_lifetime_secs: 3600,
             json_logs: false,
@@ -146,6 +149,14 @@ impl Config {
                     )?)
                 }
             },
+            partner_model_hosts: var("BREADCRUMB_PARTNER_MODEL_HOSTS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|h| h.trim().to_string())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
             demo,
             token_lifetime_secs,
             json_logs: var("BREADCRUMB_LOG_FORMAT").as_deref() == Some("json"),

@@ -68,6 +68,7 @@ pub async fn open_service(config: &Config) -> Result<Breadcrumb, String> {
     let service_config = ServiceConfig {
         token_lifetime: chrono::Duration::seconds(config.token_lifetime_secs),
         monthly_token_quota: config.monthly_token_quota,
+        partner_model_hosts: config.partner_model_hosts.clone(),
         ..Default::default()
     };
     let agent = default_agent(config, &service_config)?;

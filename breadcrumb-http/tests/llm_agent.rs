@@ -305,8 +305,22 @@ async fn the_monthly_quota_answers_429_and_keeps_nothing_half_done() {
 async fn a_partner_brings_its_own_model_and_its_key_stays_sealed() {
     let llm = ScriptedLlm::start(vec![]).await;
     llm.fallback(answer("From the partner's model."));
+    // A loopback or private model host is refused unless the operator allows it.
+    let strict = App::start(None, |_| {}).await;
+    let (s, e) = strict
+        .partner(
+            "PUT",
+            "/v1/settings/model",
+            Some(json!({"provider": "openai", "base_url": llm.base_url(), "model": "m"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(
+        e.to_string().contains("BREADCRUMB_PARTNER_MODEL_HOSTS"),
+        "{e}"
+    );
     // The server itself has no model: the offline agent answers until the partner sets one.
-    let app = App::start(None, |_| {}).await;
+    let app = App::start(None, |c| c.partner_model_hosts = vec!["127.0.0.1".into()]).await;
     let (_, offline) = app.ask("p1", "How many orders are there?").await;
     assert!(offline["sql"].is_string(), "{offline}");
     let (s, e) = app
@@ -357,7 +371,7 @@ async fn the_anthropic_messages_api_works_the_same_way() {
         anthropic_answer("You have a few orders."),
     ])
     .await;
-    let app = App::start(None, |_| {}).await;
+    let app = App::start(None, |c| c.partner_model_hosts = vec!["127.0.0.1".into()]).await;
     let (s, v) = app
         .partner(
             "PUT",

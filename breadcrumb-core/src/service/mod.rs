@@ -69,6 +69,9 @@ pub struct ServiceConfig {
     pub agent_limits: AgentLimits,
     /// Model tokens one customer may use per calendar month (UTC); `None` for no limit.
     pub monthly_token_quota: Option<u64>,
+    /// Hosts a partner's own model may name even though they are loopback or private
+    /// addresses (by default refused, so a partner cannot point the server at its neighbours).
+    pub partner_model_hosts: Vec<String>,
 }
 
 impl Default for ServiceConfig {
@@ -79,6 +82,7 @@ impl Default for ServiceConfig {
             history_window: 20,
             agent_limits: AgentLimits::default(),
             monthly_token_quota: None,
+            partner_model_hosts: Vec::new(),
         }
     }
 }

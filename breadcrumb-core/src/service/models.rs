@@ -99,6 +99,20 @@ impl Breadcrumb {
                 "`base_url` is an http:// or https:// URL",
             ));
         }
+        if let Some(host) = internal_host(&body.base_url)
+            && !self
+                .config
+                .partner_model_hosts
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case(&host))
+        {
+            return Err(Error::validation(
+                "base_url",
+                format!(
+                    "`base_url` points at {host}, a loopback or private address; the server's operator can allow it with BREADCRUMB_PARTNER_MODEL_HOSTS"
+                ),
+            ));
+        }
         if body.model.trim().is_empty() || body.model.len() > 200 {
             return Err(Error::validation("model", "`model` names the model"));
         }
@@ -253,11 +267,64 @@ impl Breadcrumb {
     }
 }
 
+/// The host of `url` when it is `localhost` or an IP literal in a loopback, private, link-local
+/// or unspecified range. A name that resolves to such an address is not caught here.
+fn internal_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?
+    } else {
+        authority.split(':').next()?
+    }
+    .to_ascii_lowercase();
+    let internal = host == "localhost"
+        || host.ends_with(".localhost")
+        || match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => {
+                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+            }
+            Ok(std::net::IpAddr::V6(ip)) => {
+                ip.is_loopback()
+                    || ip.is_unspecified()
+                    || (ip.segments()[0] & 0xfe00) == 0xfc00
+                    || (ip.segments()[0] & 0xffc0) == 0xfe80
+                    || ip
+                        .to_ipv4_mapped()
+                        .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
+            }
+            Err(_) => false,
+        };
+    internal.then_some(host)
+}
+
 fn view(m: &StoredModel) -> ModelView {
     ModelView {
         provider: m.provider,
         base_url: m.base_url.clone(),
         model: m.model.clone(),
         has_api_key: m.api_key.is_some(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::internal_host;
+
+    #[test]
+    fn private_and_loopback_model_hosts_are_recognised() {
+        for (url, host) in [
+            ("http://127.0.0.1:11434/v1", Some("127.0.0.1")),
+            ("http://localhost/v1", Some("localhost")),
+            ("http://user:pw@10.1.2.3/v1", Some("10.1.2.3")),
+            ("http://169.254.169.254/latest", Some("169.254.169.254")),
+            ("http://[::1]:8080/v1", Some("::1")),
+            ("http://[::ffff:192.168.1.1]/", Some("::ffff:192.168.1.1")),
+            ("https://api.openai.com/v1", None),
+            ("https://8.8.8.8/v1", None),
+        ] {
+            assert_eq!(internal_host(url).as_deref(), host, "{url}");
+        }
     }
 }
