@@ -105,7 +105,7 @@ fn default_agent(config: &Config, sc: &ServiceConfig) -> Result<Arc<dyn Agent>, 
         timeout: Duration::from_secs(config.llm_timeout_secs),
         max_retries: 3,
     };
-    tracing::info!(provider = ?settings.provider, base_url = %settings.base_url, model = %settings.model, "answering with a language model");
+    tracing::info!(provider = ?settings.provider, base_url = %redact_url(&settings.base_url), model = %settings.model, "answering with a language model");
     let client = HttpModels.model(&settings).map_err(plain)?;
     Ok(Arc::new(LlmAgent::new(client, sc.agent_limits)))
 }

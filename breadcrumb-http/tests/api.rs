@@ -249,18 +249,30 @@ async fn seed_samples_get_the_contract_status_and_shape() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/v1/conversations/{conversation_id}/messages"]["post"].is_object());
     let send = &doc["paths"]["/v1/conversations/{conversation_id}/messages"]["post"];
-    assert!(send["responses"]["200"]["content"]["text/event-stream"].is_object(), "{send}");
+    assert!(
+        send["responses"]["200"]["content"]["text/event-stream"].is_object(),
+        "{send}"
+    );
     for (path, method) in [
-        ("/v1/conversations/{conversation_id}/messages/{message_id}/chart.svg", "get"),
+        (
+            "/v1/conversations/{conversation_id}/messages/{message_id}/chart.svg",
+            "get",
+        ),
         ("/v1/settings/model", "put"),
         ("/v1/settings/model", "get"),
         ("/v1/settings/model", "delete"),
         ("/v1/usage", "get"),
     ] {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} is documented");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is documented"
+        );
     }
     let set_model = &doc["components"]["schemas"]["SetModel"];
-    assert!(set_model["properties"]["api_key"].is_object(), "{set_model}");
+    assert!(
+        set_model["properties"]["api_key"].is_object(),
+        "{set_model}"
+    );
 }
 
 #[tokio::test]

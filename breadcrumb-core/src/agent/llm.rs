@@ -55,6 +55,7 @@ impl LlmAgent {
 }
 
 fn tools() -> Vec<ToolSpec> {
+    let source = json!({"type": "string", "description": "the data source's name, when the conversation has several (default: the first)"});
     vec![
         ToolSpec {
             name: "list_tables",
@@ -64,12 +65,12 @@ fn tools() -> Vec<ToolSpec> {
         ToolSpec {
             name: "describe_table",
             description: "Columns, types and a few sample values of one table.",
-            parameters: json!({"type": "object", "properties": {"table": {"type": "string"}}, "required": ["table"]}),
+            parameters: json!({"type": "object", "properties": {"table": {"type": "string"}, "source": source}, "required": ["table"]}),
         },
         ToolSpec {
             name: "run_sql",
             description: "Run one read-only SELECT query and get its rows. Errors come back so you can fix the query.",
-            parameters: json!({"type": "object", "properties": {"sql": {"type": "string"}}, "required": ["sql"]}),
+            parameters: json!({"type": "object", "properties": {"sql": {"type": "string"}, "source": source}, "required": ["sql"]}),
         },
         ToolSpec {
             name: "propose_chart",
