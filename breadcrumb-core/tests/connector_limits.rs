@@ -43,8 +43,8 @@ async fn limits_hold(engine: Engine) {
         let d = full.conn.run(&quick, &limits).await.unwrap();
         assert_eq!(d.rows.len(), 1);
         assert!(
-            t.elapsed() < Duration::from_millis(500),
-            "{engine:?}: {:?}",
+            t.elapsed() < Duration::from_millis(1500),
+            "{engine:?}: the pool is starved ({:?})",
             t.elapsed()
         );
     }
