@@ -1,14 +1,25 @@
-//! The space guard on arbitrary input, in every dialect: it never panics, and whatever it
-//! accepts comes out as SQL that re-parses and passes the same guard again.
+//! The space guard on arbitrary input, in every dialect: it never panics; whatever it accepts
+//! comes out as SQL that re-parses and passes the same guard again; and every string value of
+//! the input is a string value of the output (so no literal can end early, or swallow another,
+//! when the database reads the rewrite).
 
 #![no_main]
 
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use breadcrumb_core::filters::Filters;
 use breadcrumb_core::guard::{SpaceGuard, SqlDialect};
 use breadcrumb_core::schema::SourceSchema;
 use libfuzzer_sys::fuzz_target;
+use sqlparser::ast::{Expr, visit_expressions};
+use sqlparser::dialect::{
+    Dialect, MySqlDialect, PostgreSqlDialect, RedshiftSqlDialect, SQLiteDialect,
+};
+use sqlparser::parser::Parser;
+
+const DIALECTS: [SqlDialect; 4] =
+    [SqlDialect::Postgres, SqlDialect::Redshift, SqlDialect::Sqlite, SqlDialect::Mysql];
 
 fn guards() -> &'static [SpaceGuard; 4] {
     static G: OnceLock<[SpaceGuard; 4]> = OnceLock::new();
@@ -23,19 +34,54 @@ fn guards() -> &'static [SpaceGuard; 4] {
         .expect("schema");
         let filters = Filters::parse(Some(&serde_json::json!({"customer_id": ["acme", "acme-2"]})))
             .expect("filters");
-        [SqlDialect::Postgres, SqlDialect::Redshift, SqlDialect::Sqlite, SqlDialect::Mysql].map(|d| {
-            SpaceGuard::new(d, &schema, &filters, Some("shop")).expect("guard")
-        })
+        DIALECTS.map(|d| SpaceGuard::new(d, &schema, &filters, Some("shop")).expect("guard"))
     })
+}
+
+fn parser(d: SqlDialect) -> Box<dyn Dialect> {
+    match d {
+        SqlDialect::Postgres => Box::new(PostgreSqlDialect {}),
+        SqlDialect::Redshift => Box::new(RedshiftSqlDialect {}),
+        SqlDialect::Mysql => Box::new(MySqlDialect {}),
+        SqlDialect::Sqlite => Box::new(SQLiteDialect {}),
+    }
+}
+
+/// The string values of a query, sorted; `None` when it does not parse.
+fn strings(d: SqlDialect, sql: &str) -> Option<Vec<String>> {
+    let statements = Parser::parse_sql(parser(d).as_ref(), sql).ok()?;
+    let mut out = Vec::new();
+    let _ = visit_expressions(&statements, |e| {
+        if let Expr::Value(v) = e
+            && let Some(s) = v.value.clone().into_string()
+        {
+            out.push(s);
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    out.sort();
+    Some(out)
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
     let Ok(sql) = std::str::from_utf8(rest) else { return };
-    let guard = &guards()[usize::from(pick) % 4];
-    if let Ok(out) = guard.check(sql) {
-        if let Err(e) = guard.check(out.as_str()) {
-            panic!("accepted {sql:?}\nbut its rewrite fails its own checks: {e}\n{}", out.as_str());
+    let i = usize::from(pick) % 4;
+    let guard = &guards()[i];
+    let Ok(out) = guard.check(sql) else { return };
+    if let Err(e) = guard.check(out.as_str()) {
+        panic!("accepted {sql:?}\nbut its rewrite fails its own checks: {e}\n{}", out.as_str());
+    }
+    let (Some(written), Some(mut produced)) = (strings(DIALECTS[i], sql), strings(DIALECTS[i], out.as_str()))
+    else {
+        panic!("accepted {sql:?} but its rewrite does not parse:\n{}", out.as_str());
+    };
+    for s in &written {
+        match produced.iter().position(|p| p == s) {
+            Some(at) => {
+                produced.remove(at);
+            }
+            None => panic!("the value {s:?} of {sql:?} is not in the rewrite:\n{}", out.as_str()),
         }
     }
 });

@@ -15,6 +15,9 @@ use crate::guard::{GuardedSql, SqlDialect};
 use crate::model::{ConnectionSpec, QueryData};
 use crate::schema::{SourceSchema, TableSchema};
 
+/// The session mode every guarded query runs under.
+const SQL_MODE: &str = "SET SESSION sql_mode = 'PIPES_AS_CONCAT,STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'";
+
 pub struct MySqlConnector {
     pool: MySqlPool,
     database: String,
@@ -118,6 +121,13 @@ impl Connector for MySqlConnector {
         )))
         .execute(&mut *conn)
         .await;
+        // The guard writes literals and names for this mode: backslash escapes on (no
+        // NO_BACKSLASH_ESCAPES), double quotes for strings only (no ANSI_QUOTES), and `||` as
+        // concatenation, as sqlparser reads it. A partner's server default must not change that.
+        sqlx::raw_sql(SQL_MODE)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| query_error(e, limits))?;
         sqlx::raw_sql("START TRANSACTION READ ONLY")
             .execute(&mut *conn)
             .await

@@ -155,7 +155,8 @@ impl Connector for PostgresConnector {
             format!(
                 "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {timeout_ms}; \
                  SET LOCAL lock_timeout = 1000; SET LOCAL idle_in_transaction_session_timeout = {timeout_ms}; \
-                 SET LOCAL work_mem = '32MB'; SET LOCAL search_path = public"
+                 SET LOCAL work_mem = '32MB'; SET LOCAL search_path = public; \
+                 SET LOCAL standard_conforming_strings = on"
             )
         };
         sqlx::raw_sql(AssertSqlSafe(setup))

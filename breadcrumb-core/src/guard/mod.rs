@@ -7,6 +7,7 @@ mod functions;
 mod leakproof;
 mod pushdown;
 mod quote;
+mod render;
 mod walker;
 
 use std::collections::HashMap;
@@ -182,8 +183,15 @@ impl SpaceGuard {
                 SqlDialect::Sqlite => q.to_string(SqliteQueryBuilder),
                 SqlDialect::Mysql => q.to_string(MysqlQueryBuilder),
             };
+            // The filter is rendered by sea-query's PostgreSQL builder for Redshift too, whose
+            // `E'…'` strings only the PostgreSQL parser reads; the render pass then writes them
+            // as Redshift reads them.
+            let built_for = match dialect {
+                SqlDialect::Redshift => SqlDialect::Postgres,
+                d => d,
+            };
             let reparse = |sql: &str| {
-                parse_one(dialect, sql).map_err(|e| {
+                parse_one(built_for, sql).map_err(|e| {
                     Error::Internal(format!("filter predicate for {name} did not re-parse: {e}"))
                 })
             };
@@ -227,6 +235,7 @@ impl SpaceGuard {
         let fence = leakproof::needs_fence(&query);
         walker::rewrite(self, &mut query, fence)?;
         quote::quote_all(self.dialect, &mut query);
+        render::own_text(self.dialect, &mut query)?;
         Ok(GuardedSql {
             sql: query.to_string(),
             display,

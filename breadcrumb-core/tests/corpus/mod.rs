@@ -325,6 +325,38 @@ pub const CORPUS: &[Group] = &[
             "SELECT * FROM orders WHERE customer_id = 'acme' /* unterminated",
         ],
     },
+    Group {
+        technique: "literal and name escapes",
+        refuse: false,
+        queries: &[
+            // sqlparser's printer left a quote after a backslash undoubled: PostgreSQL read
+            // the string as `\` and ran the UNION (found in review, before this group existed).
+            r#"SELECT '\'' UNION SELECT secret FROM secrets --' AS x FROM orders"#,
+            r#"SELECT E'\\'' UNION SELECT secret FROM secrets --' AS x FROM orders"#,
+            // With backslash escapes (MySQL, Redshift) the value `x\` printed as `'x\'`
+            // swallowed the next literal, whose text then ran as SQL.
+            r#"SELECT 'x\\' AS a, ' UNION SELECT secret FROM secrets -- ' AS b FROM orders"#,
+            r#"SELECT "x\\" AS a, " UNION SELECT secret FROM secrets -- " AS b FROM orders"#,
+            r#"SELECT 'a\'b' AS x FROM orders"#,
+            r#"SELECT 'a''''b' AS x FROM orders"#,
+            r#"SELECT '\\''' AS x, customer_id FROM orders"#,
+            r#"SELECT $q$it's \ here$q$ AS x FROM orders"#,
+            r#"SELECT E'line\nbreak\'' AS x FROM orders"#,
+            r#"SELECT N'x\\' AS x FROM orders"#,
+            r#"SELECT * FROM orders WHERE note = '\' OR customer_id = 'bravo' --'"#,
+            r#"SELECT * FROM orders WHERE status LIKE 'bravo\%' OR status = '\'"#,
+            // The same in names: a quote after a backslash, and doubled quotes.
+            r#"SELECT 1 AS "\"", secret FROM secrets --" FROM orders"#,
+            r#"SELECT 1 AS """", 2 AS "a\""b" FROM orders"#,
+            r#"SELECT 1 AS `\``, secret FROM secrets -- ` FROM orders"#,
+            r#"SELECT 1 AS `a``b` FROM orders"#,
+            r#"SELECT count(*) AS "x\" FROM orders WINDOW "w""" AS (ORDER BY id)"#,
+            // Executable comments and parameters.
+            "SELECT * FROM orders WHERE status = 'paid' /*! OR customer_id = 'bravo' */",
+            "SELECT * FROM orders WHERE customer_id = $1",
+            "SELECT * FROM orders WHERE customer_id = ?",
+        ],
+    },
 ];
 
 /// All queries, flattened.
