@@ -62,7 +62,33 @@ struct Plan {
     grain: Option<(Grain, String)>,
     top: Option<(usize, bool)>,
     conditions: Vec<(String, &'static str, Value)>,
+    /// "Show the latest orders": rows themselves, newest first, at most this many.
+    list: Option<usize>,
 }
+
+/// Words that ask for an aggregate, a grouping, a period or a ranking: what a follow-up such as
+/// "and by month?" must bring for it to lean on the previous question.
+const ANALYTIC: &[&str] = &[
+    "by", "per", "each", "across", "daily", "weekly", "monthly", "yearly", "annual", "trend",
+    "trends", "average", "avg", "mean", "total", "sum", "count", "number", "max", "maximum", "min",
+    "minimum", "highest", "lowest", "top", "bottom", "best", "worst", "revenue", "sales",
+];
+
+/// Words for money: with no measure named, they mean the money-like column.
+const MONEY: &[&str] = &[
+    "revenue", "sales", "sold", "income", "spend", "spent", "spending", "turnover", "money",
+    "value", "earned", "earnings", "billing", "billed",
+];
+
+/// Column names that hold the money of a row, best first.
+const MONEY_COLUMNS: &[&str] = &[
+    "amount", "total", "revenue", "sales", "price", "value", "paid", "cost", "subtotal",
+];
+
+/// Words that ask for rows rather than a number.
+const LISTING: &[&str] = &[
+    "show", "list", "latest", "recent", "newest", "last", "display",
+];
 
 fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
@@ -106,6 +132,14 @@ fn phrase(text: &str, p: &str) -> bool {
     format!(" {} ", words(text).join(" ")).contains(&format!(" {p} "))
 }
 
+/// A numeric column whose name says it holds money (`amount`, `total_price`, …).
+fn is_money(schema: &TableSchema, col: &str) -> bool {
+    let c = col.to_lowercase();
+    schema.column_kind(col).is_some_and(|k| k.is_numeric())
+        && !is_id(col)
+        && MONEY_COLUMNS.iter().any(|m| c.contains(m))
+}
+
 fn is_id(col: &str) -> bool {
     let c = col.to_lowercase();
     c == "id" || c.ends_with("_id")
@@ -139,6 +173,19 @@ impl OfflineAgent {
             .filter(|(s, _)| *s > 0)
             .max_by_key(|(s, _)| *s)
             .map(|(_, c)| c.clone());
+        // "Revenue", or an aggregate of nothing named ("the average order"): the money column.
+        let measure = measure.or_else(|| {
+            if !has(&ws, MONEY) && matches!(agg, Agg::Count) {
+                return None;
+            }
+            MONEY_COLUMNS.iter().find_map(|m| {
+                schema
+                    .columns
+                    .keys()
+                    .find(|c| is_money(schema, c) && c.to_lowercase().contains(m))
+                    .cloned()
+            })
+        });
         let agg = match (agg, &measure) {
             (Agg::Count, Some(_))
                 if !phrase(question, "how many") && !has(&ws, &["count", "number"]) =>
@@ -163,11 +210,13 @@ impl OfflineAgent {
                 Some("year" | "yearly") => Some(Grain::Year),
                 _ => None,
             };
+            // The last grouping wins: in "total by month ... and by status" it is the status.
             if let Some(g) = g {
                 grain = Some(g);
+                group = None;
                 continue;
             }
-            group = schema
+            if let Some(c) = schema
                 .columns
                 .keys()
                 .filter(|c| !kind(c).is_numeric() || is_id(c))
@@ -175,9 +224,12 @@ impl OfflineAgent {
                 .filter(|(s, _)| *s > 0)
                 .max_by_key(|(s, _)| *s)
                 .map(|(_, c)| c.clone())
-                .or(group);
+            {
+                group = Some(c);
+                grain = None;
+            }
         }
-        if grain.is_none() {
+        if grain.is_none() && group.is_none() {
             grain = if has(&ws, &["daily"]) {
                 Some(Grain::Day)
             } else if has(&ws, &["weekly"]) {
@@ -260,6 +312,18 @@ impl OfflineAgent {
             };
             conditions.push((col.clone(), op, v));
         }
+        let asks_for_rows = has(&ws, LISTING)
+            && !phrase(question, "how many")
+            && !has(&ws, ANALYTIC)
+            && !has(&ws, MONEY)
+            && group.is_none()
+            && grain.is_none();
+        let list = asks_for_rows.then(|| {
+            ws.iter()
+                .find_map(|w| w.parse::<usize>().ok())
+                .unwrap_or(20)
+                .clamp(1, 200)
+        });
         Plan {
             table: table.to_string(),
             agg,
@@ -268,14 +332,28 @@ impl OfflineAgent {
             grain,
             top,
             conditions,
+            list,
         }
     }
 
+    /// `SELECT *` of the table, newest first when it has a time column.
+    fn list_sql(&self, plan: &Plan, schema: &TableSchema, dialect: SqlDialect, n: usize) -> String {
+        let q = |s: &str| quote_name(dialect, s);
+        let mut sql = format!("SELECT * FROM {}", q(&plan.table));
+        sql.push_str(&where_clause(plan, dialect));
+        let time = schema
+            .columns
+            .keys()
+            .find(|c| schema.column_kind(c).is_some_and(|k| k.is_temporal()));
+        if let Some(t) = time {
+            sql.push_str(&format!(" ORDER BY {} DESC", q(t)));
+        }
+        sql.push_str(&format!(" LIMIT {n}"));
+        sql
+    }
+
     fn sql(&self, plan: &Plan, dialect: SqlDialect) -> (String, String) {
-        let q = |s: &str| match dialect {
-            SqlDialect::Mysql => format!("`{}`", s.replace('`', "``")),
-            _ => format!("\"{}\"", s.replace('"', "\"\"")),
-        };
+        let q = |s: &str| quote_name(dialect, s);
         let value_label = match (&plan.measure, plan.agg) {
             (Some(m), a) if a != Agg::Count => format!("{}_{}", a.words(), m),
             _ => "count".to_string(),
@@ -302,24 +380,7 @@ impl OfflineAgent {
         }
         select.push(format!("{agg} AS {}", q(&value_label)));
         let mut sql = format!("SELECT {} FROM {}", select.join(", "), q(&plan.table));
-        if !plan.conditions.is_empty() {
-            let conds: Vec<String> = plan
-                .conditions
-                .iter()
-                .map(|(c, op, v)| {
-                    let lit = match v {
-                        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
-                        other => other.to_string(),
-                    };
-                    if matches!(v, Value::String(_)) {
-                        format!("LOWER({}) {op} LOWER({lit})", q(c))
-                    } else {
-                        format!("{} {op} {lit}", q(c))
-                    }
-                })
-                .collect();
-            sql.push_str(&format!(" WHERE {}", conds.join(" AND ")));
-        }
+        sql.push_str(&where_clause(plan, dialect));
         if !group.is_empty() {
             sql.push_str(&format!(" GROUP BY {}", group.join(", ")));
             if plan.grain.is_some() {
@@ -372,6 +433,34 @@ impl OfflineAgent {
     }
 }
 
+fn quote_name(dialect: SqlDialect, s: &str) -> String {
+    match dialect {
+        SqlDialect::Mysql => format!("`{}`", s.replace('`', "``")),
+        _ => format!("\"{}\"", s.replace('"', "\"\"")),
+    }
+}
+
+/// The plan's conditions; text compares without regard to case.
+fn where_clause(plan: &Plan, dialect: SqlDialect) -> String {
+    if plan.conditions.is_empty() {
+        return String::new();
+    }
+    let conds: Vec<String> = plan
+        .conditions
+        .iter()
+        .map(|(c, op, v)| {
+            let c = quote_name(dialect, c);
+            match v {
+                Value::String(s) => {
+                    format!("LOWER({c}) {op} LOWER('{}')", s.replace('\'', "''"))
+                }
+                other => format!("{c} {op} {other}"),
+            }
+        })
+        .collect();
+    format!(" WHERE {}", conds.join(" AND "))
+}
+
 fn bucket(dialect: SqlDialect, grain: Grain, col: &str) -> String {
     match dialect {
         SqlDialect::Postgres | SqlDialect::Redshift => {
@@ -413,27 +502,33 @@ fn show(v: &Value) -> String {
 #[async_trait]
 impl Agent for OfflineAgent {
     async fn answer(&self, req: AgentRequest<'_>) -> Result<AgentReply> {
-        let mut ws = words(req.question);
-        // A follow-up such as "and by month?" leans on the previous question.
-        let follow_up = ws.first().is_some_and(|w| {
+        let own = words(req.question);
+        // A follow-up ("and by month?", "what about the average?") leans on the previous
+        // question: it names no table of its own but asks for a grouping, period or aggregate.
+        // A question that brings nothing of the kind ("what is the weather") is its own.
+        let leads = own.first().is_some_and(|w| {
             matches!(
                 w.as_str(),
-                "and" | "by" | "per" | "what" | "now" | "also" | "only"
+                "and" | "by" | "per" | "now" | "also" | "only" | "same" | "then"
             )
-        });
-        if follow_up
-            && ws.len() <= 6
-            && let Some(prev) = req
-                .history
-                .iter()
-                .rev()
-                .find(|m| m.role == crate::model::Role::User)
-        {
-            let mut merged = words(&prev.text);
-            merged.extend(ws);
-            ws = merged;
-        }
-        let question = ws.join(" ");
+        }) || phrase(req.question, "what about")
+            || phrase(req.question, "how about");
+        let names_a_table = req
+            .scopes
+            .iter()
+            .flat_map(|s| s.schema().tables.keys())
+            .any(|t| mention(t, &own) > 0);
+        let previous = req
+            .history
+            .iter()
+            .rev()
+            .find(|m| m.role == crate::model::Role::User);
+        let question = match previous {
+            Some(prev) if own.len() <= 8 && has(&own, ANALYTIC) && (leads || !names_a_table) => {
+                format!("{} {}", prev.text, req.question)
+            }
+            _ => req.question.to_string(),
+        };
         let ws = words(&question);
         let best = req
             .scopes
@@ -443,6 +538,11 @@ impl Agent for OfflineAgent {
                 let table_score = mention(n, &ws) * 3;
                 let column_score: usize = t.columns.keys().map(|c| mention(c, &ws)).sum();
                 (table_score + column_score, table_score, s, n, t)
+            })
+            .map(|(score, table_score, s, n, t)| {
+                // "What was our revenue?" names no table: the one with a money column.
+                let money = has(&ws, MONEY) && t.columns.keys().any(|c| is_money(t, c));
+                (score + usize::from(money), table_score, s, n, t)
             })
             .filter(|(score, ..)| *score > 0)
             .max_by_key(|(score, table_score, ..)| (*table_score, *score));
@@ -456,7 +556,10 @@ impl Agent for OfflineAgent {
             });
         };
         let plan = self.plan(&question, table, schema);
-        let (sql, _) = self.sql(&plan, scope.dialect());
+        let sql = match plan.list {
+            Some(n) => self.list_sql(&plan, schema, scope.dialect(), n),
+            None => self.sql(&plan, scope.dialect()).0,
+        };
         let (guarded, data) = match scope.run(&sql).await {
             Ok(r) => r,
             Err(Error::QueryRejected(why) | Error::QueryFailed(why)) => {
@@ -490,7 +593,19 @@ impl Agent for OfflineAgent {
                 .collect();
             format!(" where {}", c.join(" and "))
         };
-        let text = if data.rows.is_empty() {
+        let text = if plan.list.is_some() {
+            match data.rows.len() {
+                0 => format!("There are no {table}{filters}."),
+                n => {
+                    let dated = schema
+                        .columns
+                        .keys()
+                        .any(|c| schema.column_kind(c).is_some_and(|k| k.is_temporal()));
+                    let order = if dated { ", newest first" } else { "" };
+                    format!("Here are {n} {table}{filters}{order}.")
+                }
+            }
+        } else if data.rows.is_empty() {
             format!("There is no data for {what}{by}{filters}.")
         } else if plan.grain.is_none() && plan.group.is_none() {
             let v = data.rows[0].last().map(show).unwrap_or_default();
@@ -527,7 +642,12 @@ impl Agent for OfflineAgent {
             sql: guarded.display().to_string(),
         });
         req.emit(AgentEvent::Rows { data: data.clone() });
-        let visualization = default_chart(&data, &title);
+        // A listing of rows is a table, not a chart.
+        let visualization = if plan.list.is_some() {
+            None
+        } else {
+            default_chart(&data, &title)
+        };
         if let Some(v) = &visualization {
             req.emit(AgentEvent::Chart {
                 visualization: v.clone(),

@@ -120,6 +120,9 @@ impl Connector for SqliteConnector {
                 .map_err(query_error)?
                 .set_progress_handler(1000, move || std::time::Instant::now() < deadline);
             let mut sink = RowSink::new(limits.max_rows, limits.max_bytes);
+            // A computed column (`count(*)`, `strftime(…)`) has no declared type; it gets the
+            // storage class of its first non-NULL value instead of SQLite's `NULL`.
+            let mut seen: Vec<Option<&'static str>> = Vec::new();
             let mut rows = sqlx::raw_sql(AssertSqlSafe(sql.as_str().to_string())).fetch(&mut *conn);
             while let Some(row) = rows.try_next().await.map_err(query_error)? {
                 sink.set_columns(
@@ -132,12 +135,21 @@ impl Connector for SqliteConnector {
                         .collect(),
                 );
                 let mut out = Vec::with_capacity(row.len());
-                for i in 0..row.len() {
+                seen.resize(row.len(), None);
+                for (i, class_seen) in seen.iter_mut().enumerate() {
                     let raw = row.try_get_raw(i).map_err(query_error)?;
                     let v = if raw.is_null() {
                         serde_json::Value::Null
                     } else {
-                        match raw.type_info().name() {
+                        let info = raw.type_info();
+                        let class = info.name();
+                        *class_seen = class_seen.or(match class {
+                            "INTEGER" => Some("integer"),
+                            "REAL" => Some("real"),
+                            "BLOB" => Some("blob"),
+                            _ => Some("text"),
+                        });
+                        match class {
                             "INTEGER" => serde_json::Value::from(
                                 row.try_get::<i64, _>(i).map_err(query_error)?,
                             ),
@@ -159,6 +171,11 @@ impl Connector for SqliteConnector {
                 }
             }
             drop(rows);
+            for (column, class) in sink.data.columns.iter_mut().zip(&seen) {
+                if let (true, Some(class)) = (column.data_type == "null", class) {
+                    column.data_type = (*class).to_string();
+                }
+            }
             if let Ok(mut h) = conn.lock_handle().await {
                 h.remove_progress_handler();
             }
