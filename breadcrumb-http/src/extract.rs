@@ -6,6 +6,9 @@ use axum::http::request::Parts;
 use breadcrumb_core::error::FieldError;
 use breadcrumb_core::{Error, Principal};
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -55,12 +58,14 @@ where
     }
 }
 
-/// A JSON body. Malformed JSON, missing fields and wrong types are 422s naming the field.
+/// A JSON body. Malformed JSON, missing fields and wrong types are 422s naming each field: like
+/// FastAPI, whose error shape the API keeps, every missing field and every value of the wrong
+/// JSON type is reported at once, read off the same schema the OpenAPI document shows.
 pub struct Body<T>(pub T);
 
 impl<S, T> FromRequest<S> for Body<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + utoipa::PartialSchema,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -69,10 +74,99 @@ where
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| Error::PayloadTooLarge(e.body_text()))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            invalid(vec![FieldError {
+                loc: vec!["body".into(), e.column().to_string()],
+                msg: format!("the body is not valid JSON: {msg}"),
+                kind: "json_invalid".into(),
+            }])
+        })?;
+        let Value::Object(fields) = &value else {
+            return Err(invalid(vec![FieldError {
+                loc: vec!["body".into()],
+                msg: "the body must be a JSON object".into(),
+                kind: "model_attributes_type".into(),
+            }]));
+        };
+        let problems = schema_problems(&T::schema(), fields);
+        if !problems.is_empty() {
+            return Err(invalid(problems));
+        }
+        serde_path_to_error::deserialize(value)
             .map(Body)
-            .map_err(|e| ApiError(Error::Validation(vec![field_error(e)])))
+            .map_err(|e| invalid(vec![field_error(e)]))
+    }
+}
+
+fn invalid(problems: Vec<FieldError>) -> ApiError {
+    ApiError(Error::Validation(problems))
+}
+
+/// The missing required fields and the values whose JSON type the schema does not allow.
+fn schema_problems(schema: &RefOr<Schema>, body: &Map<String, Value>) -> Vec<FieldError> {
+    let RefOr::T(Schema::Object(object)) = schema else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for name in &object.required {
+        if !body.contains_key(name) {
+            out.push(FieldError::body(name, "Field required", "missing"));
+        }
+    }
+    for (name, property) in &object.properties {
+        let Some(value) = body.get(name) else {
+            continue;
+        };
+        let Some(allowed) = json_types(property) else {
+            continue;
+        };
+        if !allowed.iter().any(|t| is_of(value, t)) {
+            let (what, kind) = match allowed.iter().find(|t| **t != Type::Null) {
+                Some(Type::String) => ("a valid string", "string_type"),
+                Some(Type::Integer) => ("a valid integer", "int_type"),
+                Some(Type::Number) => ("a valid number", "float_type"),
+                Some(Type::Boolean) => ("a valid boolean", "bool_type"),
+                Some(Type::Array) => ("a valid list", "list_type"),
+                Some(Type::Object) => ("a valid object", "dict_type"),
+                _ => ("null", "none_required"),
+            };
+            out.push(FieldError::body(
+                name,
+                format!("Input should be {what}"),
+                kind,
+            ));
+        }
+    }
+    out
+}
+
+/// The JSON types a property's schema allows; `None` when it does not say (a reference, any).
+fn json_types(property: &RefOr<Schema>) -> Option<Vec<Type>> {
+    match property {
+        RefOr::T(Schema::Object(o)) => match &o.schema_type {
+            SchemaType::Type(t) => Some(vec![t.clone()]),
+            SchemaType::Array(ts) => Some(ts.clone()),
+            SchemaType::AnyValue => None,
+        },
+        RefOr::T(Schema::Array(a)) => Some(match &a.schema_type {
+            SchemaType::Array(ts) => ts.clone(),
+            _ => vec![Type::Array],
+        }),
+        _ => None,
+    }
+}
+
+fn is_of(v: &Value, t: &Type) -> bool {
+    match t {
+        Type::Null => v.is_null(),
+        Type::String => v.is_string(),
+        Type::Integer => v.is_i64() || v.is_u64(),
+        Type::Number => v.is_number(),
+        Type::Boolean => v.is_boolean(),
+        Type::Array => v.is_array(),
+        Type::Object => v.is_object(),
     }
 }
 
@@ -84,10 +178,10 @@ fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> FieldError {
         loc.extend(path.split('.').map(str::to_string));
     }
     let msg = inner.to_string();
-    let kind = match inner.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "json_invalid",
-        _ if msg.starts_with("missing field") => "missing",
-        _ => "type_error",
+    let kind = if msg.starts_with("missing field") {
+        "missing"
+    } else {
+        "type_error"
     };
     if let Some(field) = msg
         .strip_prefix("missing field `")

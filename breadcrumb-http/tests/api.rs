@@ -450,6 +450,54 @@ async fn bad_input_gets_the_contract_error_shape_and_stores_nothing() {
         assert_eq!(e["code"], "validation_error");
         assert_eq!(e["detail"][0]["loc"], json!(["body", field]), "{e}");
     }
+    // Every missing field and every wrongly typed one at once, as FastAPI reports them.
+    let (s, e) = app
+        .partner(
+            "POST",
+            "/v1/sources/database",
+            Some(json!({"port": "5432", "host": null})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let mut problems: Vec<(String, String)> = e["detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["loc"][1].as_str().unwrap().to_string(),
+                d["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    problems.sort();
+    let expected = [
+        ("database", "missing"),
+        ("database_type", "missing"),
+        ("host", "string_type"),
+        ("password", "missing"),
+        ("port", "int_type"),
+        ("username", "missing"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(problems, expected, "{e}");
+    // A body that is not an object, and unknown fields, which are ignored.
+    for body in [json!([1]), json!("text"), json!(7)] {
+        let (s, e) = app.partner("POST", "/v1/spaces", Some(body)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["detail"][0]["loc"], json!(["body"]), "{e}");
+    }
+    let (_, e) = app
+        .partner(
+            "POST",
+            "/v1/embed/token",
+            Some(json!({"email": "u@x.example", "name": "U", "nickname": "ignored"})),
+        )
+        .await;
+    assert!(
+        !e.to_string().contains("nickname"),
+        "unknown fields are ignored: {e}"
+    );
     // malformed JSON
     let r = app
         .http

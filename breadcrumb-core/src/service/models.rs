@@ -16,7 +16,6 @@ use crate::llm::{ModelSettings, Provider, Usage};
 
 /// `PUT /v1/settings/model` body: the partner's own model for its conversations.
 #[derive(Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct SetModel {
     pub provider: Provider,
     /// An OpenAI-compatible or Anthropic base URL, e.g. `https://api.openai.com/v1`.
