@@ -224,6 +224,30 @@ async fn a_model_that_never_stops_calling_tools_is_bounded() {
 }
 
 #[tokio::test]
+async fn a_model_that_wants_max_completion_tokens_gets_it_from_then_on() {
+    let refusal = json!({"error": {"message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}});
+    let llm = ScriptedLlm::start(vec![
+        Reply::Http(400, refusal, vec![]),
+        answer("Forty-two."),
+        answer("Still forty-two."),
+    ])
+    .await;
+    let app = App::start(Some(&llm), |_| {}).await;
+    let (s, m) = app.ask("mct", "How many orders?").await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["text"], "Forty-two.");
+    let (_, m) = app.ask("mct", "And now?").await;
+    assert_eq!(m["text"], "Still forty-two.");
+    let reqs = llm.requests();
+    assert_eq!(reqs.len(), 3);
+    assert!(reqs[0].get("max_tokens").is_some());
+    for r in &reqs[1..] {
+        assert!(r.get("max_tokens").is_none(), "{r}");
+        assert!(r["max_completion_tokens"].as_u64().is_some_and(|n| n > 0));
+    }
+}
+
+#[tokio::test]
 async fn a_model_that_answers_without_tools() {
     let llm = ScriptedLlm::start(vec![answer(
         "I can answer questions about your orders and customers.",

@@ -1,5 +1,7 @@
 //! The OpenAI Chat Completions protocol with tool calling (`POST {base}/chat/completions`).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
@@ -12,6 +14,9 @@ pub struct OpenAiClient {
     url: String,
     model: String,
     api_key: Option<String>,
+    /// OpenAI's reasoning models refuse `max_tokens` and want `max_completion_tokens`, which
+    /// older servers (Ollama, llama.cpp) do not know; set once a server has asked for it.
+    completion_tokens: AtomicBool,
 }
 
 impl OpenAiClient {
@@ -21,6 +26,7 @@ impl OpenAiClient {
             url: format!("{}/chat/completions", s.base_url.trim_end_matches('/')),
             model: s.model.clone(),
             api_key: s.api_key.clone(),
+            completion_tokens: AtomicBool::new(false),
         })
     }
 
@@ -44,11 +50,13 @@ impl OpenAiClient {
                 }
             });
         }
-        let mut body = json!({
-            "model": self.model,
-            "messages": messages,
-            "max_tokens": r.max_tokens,
-        });
+        let mut body = json!({"model": self.model, "messages": messages});
+        let limit = if self.completion_tokens.load(Ordering::Relaxed) {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body[limit] = json!(r.max_tokens);
         if !r.tools.is_empty() {
             body["tools"] = r
                 .tools
@@ -115,6 +123,21 @@ pub(super) fn parse(v: &Value) -> Result<ChatResponse> {
 #[async_trait]
 impl ChatModel for OpenAiClient {
     async fn complete(&self, request: &ChatRequest) -> Result<ChatResponse> {
+        match self.send(request).await {
+            Err(Error::Upstream(why))
+                if why.contains("max_completion_tokens")
+                    && !self.completion_tokens.swap(true, Ordering::Relaxed) =>
+            {
+                tracing::info!(model = %self.model, "the model wants max_completion_tokens");
+                self.send(request).await
+            }
+            other => other,
+        }
+    }
+}
+
+impl OpenAiClient {
+    async fn send(&self, request: &ChatRequest) -> Result<ChatResponse> {
         let body = self.body(request);
         let v = self
             .transport
