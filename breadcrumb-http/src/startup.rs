@@ -8,7 +8,7 @@ use std::time::Duration;
 use breadcrumb_core::agent::{Agent, LlmAgent, OfflineAgent};
 use breadcrumb_core::connector::SqlxConnectors;
 use breadcrumb_core::crypto::SecretKey;
-use breadcrumb_core::llm::{HttpModels, ModelFactory, ModelSettings};
+use breadcrumb_core::llm::{HttpModels, ModelFactory, ModelSettings, Reach};
 use breadcrumb_core::store::SqlStore;
 use breadcrumb_core::{Breadcrumb, Principal, ServiceConfig};
 use tokio::net::TcpListener;
@@ -104,6 +104,7 @@ fn default_agent(config: &Config, sc: &ServiceConfig) -> Result<Arc<dyn Agent>, 
         api_key: config.llm_api_key.clone(),
         timeout: Duration::from_secs(config.llm_timeout_secs),
         max_retries: 3,
+        reach: Reach::Any,
     };
     tracing::info!(provider = ?settings.provider, base_url = %redact_url(&settings.base_url), model = %settings.model, "answering with a language model");
     let client = HttpModels.model(&settings).map_err(plain)?;

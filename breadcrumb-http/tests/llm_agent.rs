@@ -386,6 +386,37 @@ async fn a_partner_brings_its_own_model_and_its_key_stays_sealed() {
 }
 
 #[tokio::test]
+async fn a_partners_model_that_redirects_is_not_followed() {
+    // The redirect target would answer, and would see the request and its key.
+    let target = ScriptedLlm::start(vec![]).await;
+    target.fallback(answer("You followed me."));
+    let redirecting = ScriptedLlm::start(vec![]).await;
+    redirecting.fallback(Reply::Http(
+        307,
+        json!({}),
+        vec![(
+            "location",
+            format!("{}/chat/completions", target.base_url()),
+        )],
+    ));
+    let app = App::start(None, |c| c.partner_model_hosts = vec!["127.0.0.1".into()]).await;
+    let (s, v) = app
+        .partner(
+            "PUT",
+            "/v1/settings/model",
+            Some(json!({"provider": "openai", "base_url": redirecting.base_url(), "model": "m", "api_key": "sk-partner-secret-456"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, m) = app.ask("redir", "How many orders are there?").await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["role"], "assistant");
+    assert!(m["text"].as_str().unwrap().contains("HTTP 307"), "{m}");
+    assert_eq!(redirecting.requests().len(), 1, "refused, not retried");
+    assert!(target.requests().is_empty(), "the redirect was followed");
+}
+
+#[tokio::test]
 async fn the_anthropic_messages_api_works_the_same_way() {
     let llm = ScriptedLlm::start(vec![
         anthropic_tool(

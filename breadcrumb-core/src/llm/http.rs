@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use super::{ChatModel, ModelFactory, ModelSettings, Provider};
+use super::{ChatModel, ModelFactory, ModelSettings, Provider, Reach, is_internal_ip};
 use crate::error::{Error, Result};
 
 /// Longest wait a `Retry-After` may ask for before the client gives up instead.
@@ -20,8 +20,17 @@ pub(super) struct Transport {
 
 impl Transport {
     pub fn new(settings: &ModelSettings) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        // No model API redirects; following one would take the request (and its key) to an
+        // address nobody checked, such as a cloud metadata service.
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))
+            .redirect(reqwest::redirect::Policy::none());
+        if let Reach::Public { allowed_hosts } = &settings.reach {
+            builder = builder.dns_resolver(PublicOnly {
+                allowed_hosts: allowed_hosts.clone(),
+            });
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
         Ok(Transport {
@@ -85,6 +94,37 @@ impl Transport {
     }
 }
 
+/// Resolves names to their public addresses only (all of them for an allowed host), so that a
+/// partner's model URL cannot reach the server's neighbours through a name that points inward.
+struct PublicOnly {
+    allowed_hosts: Vec<String>,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        let allowed = self
+            .allowed_hosts
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(&host));
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> = found
+                .into_iter()
+                .filter(|a| allowed || !is_internal_ip(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!(
+                    "{host} resolves only to loopback or private addresses, which a partner's model may not use"
+                )
+                .into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
     let v = h.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
@@ -132,5 +172,33 @@ impl ModelFactory for HttpModels {
             Provider::Openai => Arc::new(super::OpenAiClient::new(s)?),
             Provider::Anthropic => Arc::new(super::AnthropicClient::new(s)?),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::dns::Resolve;
+
+    use super::PublicOnly;
+
+    #[tokio::test]
+    async fn a_name_that_points_inward_resolves_to_nothing_unless_allowed() {
+        let refuse = PublicOnly {
+            allowed_hosts: vec![],
+        };
+        let err = match refuse.resolve("localhost".parse().unwrap()).await {
+            Ok(_) => panic!("localhost resolved for a partner's model"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err.contains("loopback or private"), "{err}");
+        let allow = PublicOnly {
+            allowed_hosts: vec!["LOCALHOST".into()],
+        };
+        let addrs: Vec<_> = allow
+            .resolve("localhost".parse().unwrap())
+            .await
+            .expect("an allowed host resolves")
+            .collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty());
     }
 }

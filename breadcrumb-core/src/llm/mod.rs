@@ -113,6 +113,45 @@ pub struct ModelSettings {
     pub timeout: Duration,
     /// Retries after a 429 or 5xx, honouring `Retry-After`.
     pub max_retries: u32,
+    /// Which addresses the client may connect to.
+    pub reach: Reach,
+}
+
+/// Which addresses a model client may connect to. Checked on the addresses a name resolves to
+/// when the connection is made, so a public name that points at a private address is caught too.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Reach {
+    /// Any address: the server's own model, chosen by its operator.
+    #[default]
+    Any,
+    /// Public addresses only, except these hosts: a partner's own model must not point the
+    /// server at its neighbours (a cloud metadata service, a database on the private network).
+    Public { allowed_hosts: Vec<String> },
+}
+
+/// Loopback, private, link-local, unique-local or unspecified: not for a partner's model.
+pub fn is_internal_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(ip) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+                // 100.64.0.0/10, carrier-grade NAT, used for cluster-internal addresses.
+                || (ip.octets()[0] == 100 && (ip.octets()[1] & 0xc0) == 64)
+        }
+        IpAddr::V6(ip) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal_ip(IpAddr::V4(v4)))
+        }
+    }
 }
 
 impl std::fmt::Debug for ModelSettings {
@@ -124,6 +163,7 @@ impl std::fmt::Debug for ModelSettings {
             .field("api_key", &self.api_key.as_ref().map(|_| "***"))
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("reach", &self.reach)
             .finish()
     }
 }

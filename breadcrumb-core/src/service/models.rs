@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::{Breadcrumb, Principal};
 use crate::agent::{Agent, LlmAgent};
 use crate::error::{Error, Result};
-use crate::llm::{ModelSettings, Provider, Usage};
+use crate::llm::{ModelSettings, Provider, Reach, Usage};
 
 /// `PUT /v1/settings/model` body: the partner's own model for its conversations.
 #[derive(Clone, Deserialize, ToSchema)]
@@ -198,6 +198,9 @@ impl Breadcrumb {
                     api_key: m.api_key,
                     timeout: Duration::from_secs(60),
                     max_retries: 2,
+                    reach: Reach::Public {
+                        allowed_hosts: self.config.partner_model_hosts.clone(),
+                    },
                 })?;
                 Arc::new(LlmAgent::new(model, self.config.agent_limits))
             }
@@ -267,7 +270,8 @@ impl Breadcrumb {
 }
 
 /// The host of `url` when it is `localhost` or an IP literal in a loopback, private, link-local
-/// or unspecified range. A name that resolves to such an address is not caught here.
+/// or unspecified range, refused when the partner sets it. A name that resolves to such an
+/// address is refused when the client connects ([`Reach::Public`]).
 fn internal_host(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let authority = rest.split(['/', '?', '#']).next()?;
@@ -280,21 +284,9 @@ fn internal_host(url: &str) -> Option<String> {
     .to_ascii_lowercase();
     let internal = host == "localhost"
         || host.ends_with(".localhost")
-        || match host.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(ip)) => {
-                ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-            }
-            Ok(std::net::IpAddr::V6(ip)) => {
-                ip.is_loopback()
-                    || ip.is_unspecified()
-                    || (ip.segments()[0] & 0xfe00) == 0xfc00
-                    || (ip.segments()[0] & 0xffc0) == 0xfe80
-                    || ip
-                        .to_ipv4_mapped()
-                        .is_some_and(|v4| v4.is_loopback() || v4.is_private() || v4.is_link_local())
-            }
-            Err(_) => false,
-        };
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(crate::llm::is_internal_ip);
     internal.then_some(host)
 }
 
