@@ -49,7 +49,12 @@ fn parser(d: SqlDialect) -> Box<dyn Dialect> {
 
 /// The string values of a query, sorted; `None` when it does not parse.
 fn strings(d: SqlDialect, sql: &str) -> Option<Vec<String>> {
-    let statements = Parser::parse_sql(parser(d).as_ref(), sql).ok()?;
+    // The guard's own recursion limit, so a deep input it accepted re-parses here too.
+    let statements = Parser::new(parser(d).as_ref())
+        .with_recursion_limit(64)
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statements())
+        .ok()?;
     let mut out = Vec::new();
     let _ = visit_expressions(&statements, |e| {
         if let Expr::Value(v) = e
