@@ -90,6 +90,15 @@ pub fn parse_limit(raw: Option<&str>) -> Result<Option<i64>, error::ApiError> {
     }
 }
 
+/// Browsers must take every response for the type it declares (JSON stays JSON, never a page).
+async fn no_sniff(mut r: axum::response::Response) -> axum::response::Response {
+    r.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(
@@ -149,6 +158,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::map_response(no_sniff))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -163,6 +163,12 @@ async fn svg(app: &App, conversation: &str, message: &Value) -> (StatusCode, Str
     let status = resp.status();
     if status == StatusCode::OK {
         assert_eq!(resp.headers()["content-type"], "image/svg+xml");
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.starts_with("default-src 'none'"),
+            "no script in a chart: {csp}"
+        );
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
     }
     (status, resp.text().await.unwrap())
 }

@@ -56,6 +56,12 @@ pub async fn chart(
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
             (header::CACHE_CONTROL, "private, max-age=300"),
+            // Labels come from data and the model: even opened on its own, the SVG may run
+            // no script and load nothing.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
         ],
         svg,
     )
