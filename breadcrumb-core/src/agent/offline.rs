@@ -408,7 +408,11 @@ impl OfflineAgent {
             for (name, t) in s.schema().tables.iter().take(3) {
                 out.push(format!("\"How many {name} are there?\""));
                 let kind = |c: &str| t.column_kind(c).unwrap_or(ColumnKind::Other);
-                let measure = t.columns.keys().find(|c| kind(c).is_numeric() && !is_id(c));
+                let measure = t
+                    .columns
+                    .keys()
+                    .find(|c| is_money(t, c))
+                    .or_else(|| t.columns.keys().find(|c| kind(c).is_numeric() && !is_id(c)));
                 let dim = t
                     .columns
                     .keys()
