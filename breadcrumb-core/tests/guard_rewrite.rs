@@ -133,3 +133,22 @@ fn unrepresentable_input_is_refused_with_a_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn strings_built_to_a_size_need_a_small_literal_size() {
+    let g = guard(SqlDialect::Postgres);
+    for sql in [
+        "SELECT repeat(note, 1000000000) FROM orders",
+        "SELECT lpad(note, id) FROM orders",
+        "SELECT rpad(note, 10001) FROM orders",
+    ] {
+        let e = g.check(sql).expect_err(sql).to_string();
+        assert!(e.contains("up to 10000"), "{sql}: {e}");
+    }
+    for sql in [
+        "SELECT lpad(note, 12, '.') FROM orders",
+        "SELECT repeat('-', 10000) FROM orders",
+    ] {
+        assert!(g.check(sql).is_ok(), "{sql}");
+    }
+}

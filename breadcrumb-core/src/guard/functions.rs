@@ -2,7 +2,13 @@
 //! the dangerous ones (SQL or relation names as strings, files, settings, sleeps, locks, other
 //! servers, sequences) are simply never on the list.
 
+use sqlparser::ast::{Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Value};
+
 use super::SqlDialect;
+
+/// Longest string `repeat`, `lpad` and `rpad` may build. A row is read whole before the byte cap
+/// applies, so `repeat(note, 1000000000)` would hold a gigabyte in the server per value.
+pub const MAX_BUILT_STRING: u64 = 10_000;
 
 /// Safe in every supported dialect: aggregates, arithmetic, strings, conditionals, windows.
 const COMMON: &[&str] = &[
@@ -293,4 +299,28 @@ pub fn is_allowed_type(rendered: &str) -> bool {
     let base = lower.split('(').next().unwrap_or("").trim();
     let base = base.strip_suffix("[]").unwrap_or(base).trim();
     TYPES.contains(&base)
+}
+
+/// Functions whose output size is an argument: the size must be a literal within bounds.
+pub fn check_size(f: &Function) -> Option<String> {
+    let name = f.name.to_string().to_ascii_lowercase();
+    if !matches!(name.as_str(), "repeat" | "lpad" | "rpad") {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return Some(format!("`{name}` takes a string and a length"));
+    };
+    let size = match list.args.get(1) {
+        Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))) => match &v.value {
+            Value::Number(n, _) => n.parse::<u64>().ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    match size {
+        Some(n) if n <= MAX_BUILT_STRING => None,
+        _ => Some(format!(
+            "the length given to `{name}` must be a whole number up to {MAX_BUILT_STRING}"
+        )),
+    }
 }

@@ -201,7 +201,7 @@ impl Walker<'_> {
                         name.value
                     ));
                 }
-                ControlFlow::Continue(())
+                functions::check_size(f).map_or(ControlFlow::Continue(()), refuse)
             }
             Expr::Cast { data_type, .. } => self.check_type(&data_type.to_string()),
             Expr::TypedString(t) => self.check_type(&t.data_type.to_string()),
