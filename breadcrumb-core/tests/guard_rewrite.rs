@@ -152,3 +152,24 @@ fn strings_built_to_a_size_need_a_small_literal_size() {
         assert!(g.check(sql).is_ok(), "{sql}");
     }
 }
+
+/// MySQL keeps user and system variables for the session, and no SQL resets a session before
+/// the pool lends it to the next query: the guard lets no query read or set one. (On
+/// PostgreSQL `@` is the absolute value, and `@leak` merely a column that does not exist.)
+#[test]
+fn mysql_session_variables_are_refused() {
+    let g = guard(SqlDialect::Mysql);
+    for sql in [
+        "SELECT @leak",
+        "SELECT @@session.sql_mode",
+        "SELECT @@version",
+        "SELECT o.id FROM orders o WHERE o.amount > @limit",
+        "SELECT @x := amount FROM orders",
+    ] {
+        let e = g.check(sql).expect_err(sql).to_string();
+        assert!(
+            e.contains("variables") || e.contains("assignments"),
+            "{sql}: {e}"
+        );
+    }
+}

@@ -203,6 +203,12 @@ impl Walker<'_> {
                 }
                 functions::check_size(f).map_or(ControlFlow::Continue(()), refuse)
             }
+            Expr::Identifier(i) if is_variable(i) => variable(i),
+            Expr::CompoundIdentifier(parts) if parts.iter().any(is_variable) => variable(&parts[0]),
+            Expr::BinaryOp {
+                op: BinaryOperator::Assignment,
+                ..
+            } => refuse("assignments (`:=`) are not allowed"),
             Expr::Cast { data_type, .. } => self.check_type(&data_type.to_string()),
             Expr::TypedString(t) => self.check_type(&t.data_type.to_string()),
             Expr::Identifier(_)
@@ -469,6 +475,19 @@ impl Walker<'_> {
         }
         select.selection = selection;
     }
+}
+
+/// A MySQL user or system variable (`@x`, `@@sql_mode`): session state, which a query may
+/// neither read nor set (there is no SQL to reset a MySQL session before its next query).
+fn is_variable(i: &Ident) -> bool {
+    i.quote_style.is_none() && i.value.starts_with('@')
+}
+
+fn variable<T>(i: &Ident) -> ControlFlow<Error, T> {
+    refuse(format!(
+        "variables such as `{}` are not allowed; write the value itself",
+        i.value
+    ))
 }
 
 fn last_part(name: &ObjectName) -> Ident {

@@ -189,6 +189,12 @@ pub const CORPUS: &[Group] = &[
             "SELECT pg_notify('ch', 'x')",
             "DECLARE c CURSOR FOR SELECT * FROM orders",
             "SET SESSION AUTHORIZATION DEFAULT",
+            // MySQL and MariaDB session state, which no SQL can reset.
+            "SELECT @leak := customer_id FROM orders",
+            "SELECT customer_id INTO @c FROM orders LIMIT 1",
+            "SET @a = (SELECT count(*) FROM orders)",
+            "SELECT GET_LOCK('x', 1)",
+            "SELECT RELEASE_ALL_LOCKS()",
             "SELECT set_config('statement_timeout', '0', false)",
             "SELECT pg_cancel_backend(1)",
             "SELECT pg_terminate_backend(1)",
