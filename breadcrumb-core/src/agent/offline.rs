@@ -140,6 +140,14 @@ fn is_money(schema: &TableSchema, col: &str) -> bool {
         && MONEY_COLUMNS.iter().any(|m| c.contains(m))
 }
 
+/// The column a listing is ordered by, newest first.
+fn time_column(schema: &TableSchema) -> Option<&String> {
+    schema
+        .columns
+        .keys()
+        .find(|c| schema.column_kind(c).is_some_and(|k| k.is_temporal()))
+}
+
 fn is_id(col: &str) -> bool {
     let c = col.to_lowercase();
     c == "id" || c.ends_with("_id")
@@ -341,11 +349,7 @@ impl OfflineAgent {
         let q = |s: &str| quote_name(dialect, s);
         let mut sql = format!("SELECT * FROM {}", q(&plan.table));
         sql.push_str(&where_clause(plan, dialect));
-        let time = schema
-            .columns
-            .keys()
-            .find(|c| schema.column_kind(c).is_some_and(|k| k.is_temporal()));
-        if let Some(t) = time {
+        if let Some(t) = time_column(schema) {
             sql.push_str(&format!(" ORDER BY {} DESC", q(t)));
         }
         sql.push_str(&format!(" LIMIT {n}"));
@@ -601,11 +605,7 @@ impl Agent for OfflineAgent {
             match data.rows.len() {
                 0 => format!("There are no {table}{filters}."),
                 n => {
-                    let dated = schema
-                        .columns
-                        .keys()
-                        .any(|c| schema.column_kind(c).is_some_and(|k| k.is_temporal()));
-                    let order = if dated { ", newest first" } else { "" };
+                    let order = time_column(schema).map_or("", |_| ", newest first");
                     format!("Here are {n} {table}{filters}{order}.")
                 }
             }
