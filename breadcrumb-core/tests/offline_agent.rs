@@ -92,6 +92,18 @@ impl Shop {
             .collect()
     }
 
+    /// Asks, and checks the rows against hand-written SQL over acme's rows.
+    async fn ask_expecting(&self, question: &str, history: &[Message], truth: &str) -> AgentReply {
+        let r = self.ask(question, history).await;
+        assert!(
+            same(&rows(&r), &self.truth(truth).await),
+            "{question}: {:?} (sql {:?})",
+            rows(&r),
+            r.sql
+        );
+        r
+    }
+
     async fn ask(&self, question: &str, history: &[Message]) -> AgentReply {
         OfflineAgent
             .answer(AgentRequest {
@@ -165,13 +177,7 @@ async fn counts_sums_averages_and_extremes_match_hand_written_sql() {
         ),
         ("total quantity", format!("SELECT sum(quantity) {ACME}")),
     ] {
-        let r = shop.ask(question, &[]).await;
-        assert!(
-            same(&rows(&r), &shop.truth(&truth).await),
-            "{question}: {:?} (sql {:?})",
-            rows(&r),
-            r.sql
-        );
+        let r = shop.ask_expecting(question, &[], &truth).await;
         assert!(r.visualization.is_none(), "{question}: one value, no chart");
         assert!(!r.text.contains("9000"), "{question}: {}", r.text);
     }
@@ -204,13 +210,7 @@ async fn groupings_top_n_and_conditions_match_hand_written_sql() {
             format!("SELECT sum(amount) {ACME} AND amount > 50"),
         ),
     ] {
-        let r = shop.ask(question, &[]).await;
-        assert!(
-            same(&rows(&r), &shop.truth(&truth).await),
-            "{question}: {:?} (sql {:?})",
-            rows(&r),
-            r.sql
-        );
+        let r = shop.ask_expecting(question, &[], &truth).await;
     }
     let by_status = shop.ask("Average amount by status", &[]).await;
     let chart: Value = serde_json::from_str(by_status.visualization.as_deref().unwrap()).unwrap();
@@ -233,19 +233,13 @@ async fn trends_by_day_week_month_and_year_are_lines() {
         ("orders by day", "date(ordered_at)"),
         ("weekly amount", "date(ordered_at, 'weekday 0', '-6 days')"),
     ] {
-        let r = shop.ask(question, &[]).await;
         let agg = if question.contains("amount") {
             "sum(amount)"
         } else {
             "count(*)"
         };
         let truth = format!("SELECT {bucket} AS b, {agg} {ACME} GROUP BY b ORDER BY b");
-        assert!(
-            same(&rows(&r), &shop.truth(&truth).await),
-            "{question}: {:?} (sql {:?})",
-            rows(&r),
-            r.sql
-        );
+        let r = shop.ask_expecting(question, &[], &truth).await;
         let chart: Value = serde_json::from_str(
             r.visualization
                 .as_deref()
@@ -263,24 +257,15 @@ async fn trends_by_day_week_month_and_year_are_lines() {
 async fn a_follow_up_leans_on_the_previous_question_and_its_grouping_wins() {
     let shop = Shop::open().await;
     let history = [user("Total amount of orders by status")];
-    let r = shop.ask("and by month?", &history).await;
-    let truth = format!(
+    let by_month = format!(
         "SELECT strftime('%Y-%m-01', ordered_at) AS b, sum(amount) {ACME} GROUP BY b ORDER BY b"
     );
-    assert!(
-        same(&rows(&r), &shop.truth(&truth).await),
-        "{:?} {:?}",
-        rows(&r),
-        r.sql
-    );
-    let r = shop.ask("what about per product?", &history).await;
-    let truth = format!("SELECT product, sum(amount) AS s {ACME} GROUP BY product ORDER BY s DESC");
-    assert!(
-        same(&rows(&r), &shop.truth(&truth).await),
-        "{:?} {:?}",
-        rows(&r),
-        r.sql
-    );
+    shop.ask_expecting("and by month?", &history, &by_month)
+        .await;
+    let by_product =
+        format!("SELECT product, sum(amount) AS s {ACME} GROUP BY product ORDER BY s DESC");
+    shop.ask_expecting("what about per product?", &history, &by_product)
+        .await;
 }
 
 #[tokio::test]
