@@ -71,9 +71,17 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| Error::PayloadTooLarge(e.body_text()))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge(format!("the limit is {} bytes", crate::BODY_LIMIT))
+            } else {
+                Error::Validation(vec![FieldError {
+                    loc: vec!["body".into()],
+                    msg: format!("the body could not be read: {}", e.body_text()),
+                    kind: "body_unreadable".into(),
+                }])
+            }
+        })?;
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();

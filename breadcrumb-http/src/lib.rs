@@ -19,7 +19,6 @@ use axum::routing::get;
 use breadcrumb_core::Breadcrumb;
 use breadcrumb_core::error::FieldError;
 use serde_json::json;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -154,12 +153,22 @@ pub fn router(state: AppState) -> Router {
                 axum::Json(json!({"detail": "no such endpoint", "code": "not_found"})),
             )
         })
+        .method_not_allowed_fallback(|| async {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                axum::Json(
+                    json!({"detail": "this endpoint does not take that method", "code": "method_not_allowed"}),
+                ),
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(axum::middleware::map_response(no_sniff))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        // Enforced where a body is read (`extract::Body`), so that a body over the limit gets
+        // the API's error shape rather than a plain-text 413.
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

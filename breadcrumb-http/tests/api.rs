@@ -626,6 +626,20 @@ async fn bad_input_gets_the_contract_error_shape_and_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let e: Value = r.json().await.expect("a 413 in the API's error shape");
+    assert_eq!(e["code"], "payload_too_large", "{e}");
+    // A method the path does not take: 405 in the API's error shape, with Allow.
+    let r = app
+        .http
+        .patch(app.url("/v1/spaces"))
+        .header("X-API-Key", KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().contains_key("allow"));
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["code"], "method_not_allowed", "{e}");
 }
 
 #[tokio::test]
