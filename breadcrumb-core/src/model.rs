@@ -39,8 +39,8 @@ impl DatabaseType {
     }
 }
 
-/// `POST /v1/sources/database` body.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// `POST /v1/sources/database` body. Its `Debug` never prints the password.
+#[derive(Clone, Deserialize, ToSchema)]
 pub struct CreateSource {
     /// `postgres` or `redshift` (extensions: `mysql`, `sqlite`).
     pub database_type: String,
@@ -53,12 +53,19 @@ pub struct CreateSource {
     pub source_name: Option<String>,
 }
 
-impl std::fmt::Debug for Password<'_> {
+impl std::fmt::Debug for CreateSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("\"***\"")
+        f.debug_struct("CreateSource")
+            .field("database_type", &self.database_type)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("source_name", &self.source_name)
+            .finish()
     }
 }
-struct Password<'a>(#[allow(dead_code)] &'a str);
 
 /// What a connector needs to reach a database. Its `Debug` never prints the password.
 #[derive(Clone)]
@@ -79,7 +86,7 @@ impl std::fmt::Debug for ConnectionSpec {
             .field("port", &self.port)
             .field("database", &self.database)
             .field("username", &self.username)
-            .field("password", &Password(&self.password))
+            .field("password", &"***")
             .finish()
     }
 }
