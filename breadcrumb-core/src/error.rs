@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// One field-level validation problem: where (`["body", "port"]`) and what.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub loc: Vec<String>,
     pub msg: String,

@@ -43,13 +43,20 @@ impl DatabaseType {
 #[derive(Clone, Deserialize, ToSchema)]
 pub struct CreateSource {
     /// `postgres` or `redshift` (extensions: `mysql`, `sqlite`).
+    #[schema(value_type = DatabaseType)]
     pub database_type: String,
+    #[schema(min_length = 1, max_length = 253, pattern = "^[^\\s/]+$")]
     pub host: String,
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: i64,
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub database: String,
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub username: String,
+    #[schema(max_length = 1024)]
     pub password: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub source_name: Option<String>,
 }
 
@@ -120,7 +127,10 @@ pub struct StoredSource {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CreateSpace {
     pub source_id: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    /// Chosen by the partner.
+    #[schema(min_length = 1, max_length = 128, pattern = "\\S")]
     pub customer_id: String,
     /// Keys are column names; see the filter grammar in the README.
     #[serde(default)]
@@ -162,7 +172,14 @@ pub struct User {
 pub struct EmbedTokenRequest {
     #[serde(default)]
     pub customer_id: Option<String>,
+    /// Identifies the user within the partner (compared without regard to case).
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f]+$"
+    )]
     pub email: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
     #[serde(default)]
     pub space_id: Option<String>,
@@ -225,6 +242,7 @@ impl From<&Conversation> for ConversationView {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CreateConversation {
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,128}$")]
     pub conversation_id: Option<String>,
     #[serde(default)]
     pub space_ids: Vec<String>,
@@ -260,7 +278,8 @@ pub struct ColumnMeta {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
 pub struct QueryData {
     pub columns: Vec<ColumnMeta>,
-    #[schema(value_type = Vec<Vec<Object>>)]
+    /// Each row's values in column order: numbers, strings, booleans or null.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: Vec<Vec<Value>>,
     /// True when the row or byte cap cut the result.
     pub truncated: bool,
@@ -288,6 +307,7 @@ pub struct Message {
 /// `POST /v1/conversations/{id}/messages` body.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SendMessage {
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub text: String,
 }
 

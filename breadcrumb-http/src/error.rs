@@ -8,6 +8,25 @@ use serde_json::json;
 
 pub struct ApiError(pub Error);
 
+/// The body of every error but a 422 (documented in the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// A sentence for people.
+    detail: String,
+    /// A stable, machine-readable code (`not_found`, `source_unreachable`, …).
+    code: String,
+}
+
+/// The body of a 422: each problem with where it is (`["body", "port"]`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ValidationErrorBody {
+    detail: Vec<breadcrumb_core::error::FieldError>,
+    /// Always `validation_error`.
+    code: String,
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         ApiError(e)

@@ -91,7 +91,8 @@ where
                 kind: "json_invalid".into(),
             }])
         })?;
-        let Value::Object(fields) = &value else {
+        let mut value = value;
+        let Value::Object(fields) = &mut value else {
             return Err(invalid(vec![FieldError {
                 loc: vec!["body".into()],
                 msg: "the body must be a JSON object".into(),
@@ -112,8 +113,9 @@ fn invalid(problems: Vec<FieldError>) -> ApiError {
     ApiError(Error::Validation(problems))
 }
 
-/// The missing required fields and the values whose JSON type the schema does not allow.
-fn schema_problems(schema: &RefOr<Schema>, body: &Map<String, Value>) -> Vec<FieldError> {
+/// The missing required fields and the values whose JSON type the schema does not allow. An
+/// integer written as `5432.0` is an integer to JSON Schema (and to FastAPI): it is made one.
+fn schema_problems(schema: &RefOr<Schema>, body: &mut Map<String, Value>) -> Vec<FieldError> {
     let RefOr::T(Schema::Object(object)) = schema else {
         return Vec::new();
     };
@@ -124,12 +126,21 @@ fn schema_problems(schema: &RefOr<Schema>, body: &Map<String, Value>) -> Vec<Fie
         }
     }
     for (name, property) in &object.properties {
-        let Some(value) = body.get(name) else {
+        let Some(value) = body.get_mut(name) else {
             continue;
         };
         let Some(allowed) = json_types(property) else {
             continue;
         };
+        if allowed.contains(&Type::Integer)
+            && let Some(f) = value.as_f64()
+            && !value.is_i64()
+            && !value.is_u64()
+            && f.fract() == 0.0
+            && f.abs() < 9.0e15
+        {
+            *value = Value::from(f as i64);
+        }
         if !allowed.iter().any(|t| is_of(value, t)) {
             let (what, kind) = match allowed.iter().find(|t| **t != Type::Null) {
                 Some(Type::String) => ("a valid string", "string_type"),

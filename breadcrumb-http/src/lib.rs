@@ -45,7 +45,8 @@ pub struct AppState {
         conversations::create, conversations::list, conversations::chart,
         settings::set_model, settings::get_model, settings::delete_model, settings::usage,
     ),
-    modifiers(&Security),
+    components(schemas(error::ErrorBody, error::ValidationErrorBody)),
+    modifiers(&Security, &ErrorResponses),
     tags((name = "sources", description = "Manage data sources like database connectors"),
          (name = "spaces", description = "Manage spaces, which are filtered views of data sources shared with customers"),
          (name = "embed", description = "Endpoints for embedded authentication and user management"),
@@ -72,6 +73,84 @@ impl utoipa::Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every operation's error answers, in the API's two error shapes: 401 for any that needs a
+/// caller, 403 for the partner-only ones (an embed token), 422 for any that reads input, 500; and
+/// the shape of the statuses a handler documents without a body (404, 409, 429, …).
+struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let body = |schema: &str, description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name(schema)))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in doc.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let schemes = serde_json::to_string(&op.security).unwrap_or_default();
+                let responses = &mut op.responses.responses;
+                if schemes.contains("APIKeyHeader") {
+                    responses.insert(
+                        "401".into(),
+                        body("ErrorBody", "missing, wrong or expired credentials"),
+                    );
+                    if !schemes.contains("BearerAuth") {
+                        responses.insert(
+                            "403".into(),
+                            body("ErrorBody", "an embed token on a partner endpoint"),
+                        );
+                    }
+                }
+                if op.request_body.is_some()
+                    || op.parameters.as_ref().is_some_and(|p| !p.is_empty())
+                {
+                    responses.insert(
+                        "422".into(),
+                        body("ValidationErrorBody", "invalid input, each problem named"),
+                    );
+                }
+                responses.insert(
+                    "500".into(),
+                    body("ErrorBody", "an internal error (logged, never detailed)"),
+                );
+                for (status, response) in responses.iter_mut() {
+                    let documented_without_body =
+                        matches!(response, RefOr::T(r) if r.content.is_empty());
+                    if status.starts_with('4') && documented_without_body {
+                        let schema = if status == "422" {
+                            "ValidationErrorBody"
+                        } else {
+                            "ErrorBody"
+                        };
+                        let description = match response {
+                            RefOr::T(r) if !r.description.is_empty() => r.description.clone(),
+                            _ => "an error".into(),
+                        };
+                        *response = body(schema, &description);
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -640,6 +640,19 @@ async fn bad_input_gets_the_contract_error_shape_and_stores_nothing() {
     assert!(r.headers().contains_key("allow"));
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["code"], "method_not_allowed", "{e}");
+    // An integer written with a zero fraction is an integer (JSON Schema, FastAPI); last, as it stores a source.
+    let (s, e) = app
+        .partner(
+            "POST",
+            "/v1/sources/database",
+            Some(
+                json!({"database_type": "postgres", "host": "127.0.0.1", "port": 5432.0,
+                "database": "test", "username": "postgres", "password": "x"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    assert_eq!(e["port"], 5432);
 }
 
 #[tokio::test]

@@ -347,14 +347,23 @@ async fn a_partner_brings_its_own_model_and_its_key_stays_sealed() {
     let app = App::start(None, |c| c.partner_model_hosts = vec!["127.0.0.1".into()]).await;
     let (_, offline) = app.ask("p1", "How many orders are there?").await;
     assert!(offline["sql"].is_string(), "{offline}");
-    let (s, e) = app
-        .partner(
-            "PUT",
-            "/v1/settings/model",
-            Some(json!({"provider": "openai", "base_url": "ftp://x", "model": "m"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    for bad in [
+        "ftp://x",
+        "http://[",
+        "https://",
+        "not a url",
+        "https://user:sk-in-the-url@api.example.com/v1",
+    ] {
+        let (s, e) = app
+            .partner(
+                "PUT",
+                "/v1/settings/model",
+                Some(json!({"provider": "openai", "base_url": bad, "model": "m"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
+        assert_eq!(e["detail"][0]["loc"], json!(["body", "base_url"]), "{e}");
+    }
     let (s, v) = app
         .partner(
             "PUT",

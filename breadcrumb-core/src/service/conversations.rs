@@ -257,7 +257,7 @@ impl Breadcrumb {
         text: &str,
         events: Option<EventSink>,
     ) -> Result<Message> {
-        if text.trim().is_empty() || text.len() > MAX_MESSAGE_LEN {
+        if text.trim().is_empty() || text.chars().count() > MAX_MESSAGE_LEN {
             return Err(Error::validation(
                 "text",
                 format!("`text` has 1 to {MAX_MESSAGE_LEN} characters"),

@@ -19,7 +19,7 @@ impl Breadcrumb {
         // business (the seed's own sample sends "string"), so only what a lookup key needs.
         let email = req.email.trim().to_lowercase();
         let valid_email = !email.is_empty()
-            && email.len() <= 254
+            && email.chars().count() <= 254
             && !email.chars().any(|c| c.is_whitespace() || c.is_control());
         if !valid_email {
             errors.push(FieldError::body(
@@ -28,7 +28,7 @@ impl Breadcrumb {
                 "value_error",
             ));
         }
-        if req.name.trim().is_empty() || req.name.len() > 200 {
+        if req.name.trim().is_empty() || req.name.chars().count() > 200 {
             errors.push(FieldError::body(
                 "name",
                 "`name` has 1 to 200 characters",

@@ -19,7 +19,9 @@ use crate::llm::{ModelSettings, Provider, Reach, Usage};
 pub struct SetModel {
     pub provider: Provider,
     /// An OpenAI-compatible or Anthropic base URL, e.g. `https://api.openai.com/v1`.
+    #[schema(max_length = 500, pattern = "^https?://")]
     pub base_url: String,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub model: String,
     /// Stored sealed; never returned.
     pub api_key: Option<String>,
@@ -89,16 +91,23 @@ fn next_month(now: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
 impl Breadcrumb {
     pub async fn set_model(&self, who: &Principal, body: SetModel) -> Result<ModelView> {
         let p = who.partner()?;
-        let url_ok = (body.base_url.starts_with("http://")
-            || body.base_url.starts_with("https://"))
-            && body.base_url.len() <= 500;
-        if !url_ok {
+        let url = url::Url::parse(&body.base_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .filter(|_| body.base_url.chars().count() <= 500);
+        let Some(url) = url else {
             return Err(Error::validation(
                 "base_url",
-                "`base_url` is an http:// or https:// URL",
+                "`base_url` is an http:// or https:// URL with a host, such as https://api.openai.com/v1",
+            ));
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::validation(
+                "base_url",
+                "`base_url` may not hold credentials; give the key as `api_key`, which is stored sealed",
             ));
         }
-        if let Some(host) = internal_host(&body.base_url)
+        if let Some(host) = internal_host(&url)
             && !self
                 .config
                 .partner_model_hosts
@@ -112,7 +121,7 @@ impl Breadcrumb {
                 ),
             ));
         }
-        if body.model.trim().is_empty() || body.model.len() > 200 {
+        if body.model.trim().is_empty() || body.model.chars().count() > 200 {
             return Err(Error::validation("model", "`model` names the model"));
         }
         if self.models.is_none() {
@@ -272,22 +281,21 @@ impl Breadcrumb {
 /// The host of `url` when it is `localhost` or an IP literal in a loopback, private, link-local
 /// or unspecified range, refused when the partner sets it. A name that resolves to such an
 /// address is refused when the client connects ([`Reach::Public`]).
-fn internal_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()?
-    } else {
-        authority.split(':').next()?
-    }
-    .to_ascii_lowercase();
-    let internal = host == "localhost"
-        || host.ends_with(".localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(crate::llm::is_internal_ip);
-    internal.then_some(host)
+fn internal_host(url: &url::Url) -> Option<String> {
+    let internal = match url.host()? {
+        url::Host::Domain(d) => {
+            let d = d.to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        url::Host::Ipv4(ip) => crate::llm::is_internal_ip(ip.into()),
+        url::Host::Ipv6(ip) => crate::llm::is_internal_ip(ip.into()),
+    };
+    internal.then(|| {
+        url.host_str()
+            .unwrap_or_default()
+            .trim_matches(['[', ']'])
+            .to_string()
+    })
 }
 
 fn view(m: &StoredModel) -> ModelView {
@@ -311,11 +319,12 @@ mod tests {
             ("http://user:pw@10.1.2.3/v1", Some("10.1.2.3")),
             ("http://169.254.169.254/latest", Some("169.254.169.254")),
             ("http://[::1]:8080/v1", Some("::1")),
-            ("http://[::ffff:192.168.1.1]/", Some("::ffff:192.168.1.1")),
+            ("http://[::ffff:192.168.1.1]/", Some("::ffff:c0a8:101")),
             ("https://api.openai.com/v1", None),
             ("https://8.8.8.8/v1", None),
         ] {
-            assert_eq!(internal_host(url).as_deref(), host, "{url}");
+            let parsed = url::Url::parse(url).unwrap();
+            assert_eq!(internal_host(&parsed).as_deref(), host, "{url}");
         }
     }
 }

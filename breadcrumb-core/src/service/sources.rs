@@ -15,7 +15,7 @@ fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize
             format!("`{field}` must not be empty"),
             "value_error",
         ));
-    } else if value.len() > max {
+    } else if value.chars().count() > max {
         errors.push(FieldError::body(
             field,
             format!("`{field}` has at most {max} characters"),

@@ -12,14 +12,14 @@ impl Breadcrumb {
     pub async fn create_space(&self, who: &Principal, req: CreateSpace) -> Result<Space> {
         let p = who.partner()?;
         let mut errors = Vec::new();
-        if req.name.trim().is_empty() || req.name.len() > 200 {
+        if req.name.trim().is_empty() || req.name.chars().count() > 200 {
             errors.push(FieldError::body(
                 "name",
                 "`name` has 1 to 200 characters",
                 "value_error",
             ));
         }
-        if req.customer_id.trim().is_empty() || req.customer_id.len() > 128 {
+        if req.customer_id.trim().is_empty() || req.customer_id.chars().count() > 128 {
             errors.push(FieldError::body(
                 "customer_id",
                 "`customer_id` has 1 to 128 characters",

@@ -16,8 +16,19 @@ use crate::extract::{Auth, Body, PartnerAuth};
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct Paging {
     /// 1 to 1000, default 100.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 1000)]
     limit: Option<String>,
+    /// The `next_token` of the previous page, as it came.
     next_token: Option<String>,
+}
+
+/// A conversation id chosen by a client, or one the server made.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ConversationPath {
+    #[param(pattern = "^[A-Za-z0-9_-]{1,128}$")]
+    #[allow(dead_code)]
+    conversation_id: String,
 }
 
 /// Send Message
@@ -25,7 +36,7 @@ pub struct Paging {
 /// With `Accept: text/event-stream` the reply streams as server-sent events: `thinking`, `sql`,
 /// `rows`, `chart`, then `message` (the stored assistant message) or `error`.
 #[utoipa::path(post, path = "/v1/conversations/{conversation_id}/messages", tag = "conversations",
-    security(("APIKeyHeader" = []), ("BearerAuth" = [])), request_body = SendMessage,
+    security(("APIKeyHeader" = []), ("BearerAuth" = [])), request_body = SendMessage, params(ConversationPath),
     responses((status = 200, body = Message, content_type = "application/json"),
               (status = 200, description = "server-sent events", content_type = "text/event-stream"),
               (status = 404), (status = 422), (status = 429)))]
@@ -45,6 +56,7 @@ pub async fn send(
 /// A message's chart as SVG
 #[utoipa::path(get, path = "/v1/conversations/{conversation_id}/messages/{message_id}/chart.svg",
     tag = "conversations", security(("APIKeyHeader" = []), ("BearerAuth" = [])),
+    params(ConversationPath, ("message_id" = String, Path)),
     responses((status = 200, description = "the chart", content_type = "image/svg+xml"), (status = 404)))]
 pub async fn chart(
     State(s): State<AppState>,
@@ -70,7 +82,7 @@ pub async fn chart(
 
 /// Get Messages
 #[utoipa::path(get, path = "/v1/conversations/{conversation_id}/messages", tag = "conversations",
-    security(("APIKeyHeader" = []), ("BearerAuth" = [])), params(Paging),
+    security(("APIKeyHeader" = []), ("BearerAuth" = [])), params(ConversationPath, Paging),
     responses((status = 200, body = MessagePage), (status = 404), (status = 422)))]
 pub async fn messages(
     State(s): State<AppState>,
@@ -88,7 +100,7 @@ pub async fn messages(
 
 /// Get Conversation
 #[utoipa::path(get, path = "/v1/conversations/{conversation_id}", tag = "conversations",
-    security(("APIKeyHeader" = []), ("BearerAuth" = [])), responses((status = 200, body = ConversationView), (status = 404)))]
+    security(("APIKeyHeader" = []), ("BearerAuth" = [])), params(ConversationPath), responses((status = 200, body = ConversationView), (status = 404)))]
 pub async fn get(
     State(s): State<AppState>,
     Auth(who): Auth,
@@ -99,7 +111,7 @@ pub async fn get(
 
 /// Delete Conversation
 #[utoipa::path(delete, path = "/v1/conversations/{conversation_id}", tag = "conversations",
-    security(("APIKeyHeader" = []), ("BearerAuth" = [])), responses((status = 204), (status = 404)))]
+    security(("APIKeyHeader" = []), ("BearerAuth" = [])), params(ConversationPath), responses((status = 204), (status = 404)))]
 pub async fn delete(
     State(s): State<AppState>,
     Auth(who): Auth,
