@@ -102,6 +102,37 @@ impl ConnectorFactory for SqlxConnectors {
     }
 }
 
+/// The connectors' own check, independent of the guard's: what is about to run is one query and
+/// nothing else. A transaction's READ ONLY does not stop everything: MySQL and MariaDB run DDL
+/// in one (it commits implicitly), and PostgreSQL's simple protocol runs `SELECT 1; COMMIT;
+/// DROP TABLE t` as three statements, the last outside the read-only transaction. So each
+/// connector refuses SQL with a `;` outside literals and names, or whose first word is not
+/// SELECT, WITH or VALUES (or a parenthesis).
+pub(crate) fn one_query_only(dialect: SqlDialect, sql: &str) -> Result<()> {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    let refuse = |why: &str| {
+        Err(crate::error::Error::QueryRejected(format!(
+            "the data source runs one read-only query at a time: {why}"
+        )))
+    };
+    let d = dialect.parser_dialect();
+    let Ok(tokens) = Tokenizer::new(d.as_ref(), sql).tokenize() else {
+        return refuse("the SQL does not tokenize");
+    };
+    let mut words = tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_)));
+    match words.next() {
+        Some(Token::LParen) => {}
+        Some(Token::Word(w))
+            if matches!(w.keyword, Keyword::SELECT | Keyword::WITH | Keyword::VALUES) => {}
+        _ => return refuse("it does not start with SELECT, WITH or VALUES"),
+    }
+    if tokens.iter().any(|t| matches!(t, Token::SemiColon)) {
+        return refuse("it holds more than one statement");
+    }
+    Ok(())
+}
+
 #[cfg(feature = "sqlx")]
 pub(crate) fn source_error(failure: SourceFailure, message: impl Into<String>) -> Error {
     Error::Source {

@@ -103,6 +103,7 @@ impl Connector for MySqlConnector {
     }
 
     async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
+        super::one_query_only(self.dialect(), sql.as_str())?;
         let mut conn = self
             .pool
             .acquire()

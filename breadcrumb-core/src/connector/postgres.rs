@@ -142,18 +142,23 @@ impl Connector for PostgresConnector {
     }
 
     async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
+        super::one_query_only(self.dialect(), sql.as_str())?;
         let mut conn = self
             .pool
             .acquire()
             .await
             .map_err(|e| Error::QueryFailed(format!("the data source is unavailable: {e}")))?;
-        let mut tx = conn.begin().await.map_err(|e| query_error(e, limits))?;
+        // Read-only from its first statement, on PostgreSQL and Redshift alike.
+        let mut tx = conn
+            .begin_with("BEGIN READ ONLY")
+            .await
+            .map_err(|e| query_error(e, limits))?;
         let timeout_ms = limits.timeout.as_millis().max(1);
         let setup = if self.dialect == SqlDialect::Redshift {
             format!("SET statement_timeout TO {timeout_ms}")
         } else {
             format!(
-                "SET TRANSACTION READ ONLY; SET LOCAL statement_timeout = {timeout_ms}; \
+                "SET LOCAL statement_timeout = {timeout_ms}; \
                  SET LOCAL lock_timeout = 1000; SET LOCAL idle_in_transaction_session_timeout = {timeout_ms}; \
                  SET LOCAL work_mem = '32MB'; SET LOCAL search_path = public; \
                  SET LOCAL standard_conforming_strings = on"

@@ -109,6 +109,7 @@ impl Connector for SqliteConnector {
     }
 
     async fn run(&self, sql: &GuardedSql, limits: &QueryLimits) -> Result<QueryData> {
+        super::one_query_only(self.dialect(), sql.as_str())?;
         let deadline = std::time::Instant::now() + limits.timeout;
         let work = async {
             let mut conn = self.pool.acquire().await.map_err(query_error)?;

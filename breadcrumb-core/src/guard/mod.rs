@@ -49,7 +49,7 @@ impl SqlDialect {
         })
     }
 
-    fn parser_dialect(self) -> Box<dyn Dialect> {
+    pub(crate) fn parser_dialect(self) -> Box<dyn Dialect> {
         match self {
             Self::Postgres => Box::new(PostgreSqlDialect {}),
             Self::Redshift => Box::new(RedshiftSqlDialect {}),
