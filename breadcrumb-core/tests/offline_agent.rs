@@ -12,7 +12,7 @@ use breadcrumb_core::filters::Filters;
 use breadcrumb_core::guard::SpaceGuard;
 use breadcrumb_core::model::{DataSourceRef, DataSourceType, Message, Role};
 use serde_json::{Value, json};
-use sqlx::{Connection, Row, SqliteConnection};
+use sqlx::{Connection, Row, SqliteConnection, ValueRef};
 
 struct Shop {
     dir: std::path::PathBuf,
@@ -81,6 +81,9 @@ impl Shop {
             .map(|r| {
                 (0..r.len())
                     .map(|i| {
+                        if r.try_get_raw(i).is_ok_and(|v| v.is_null()) {
+                            return Value::Null;
+                        }
                         r.try_get::<i64, _>(i)
                             .map(Value::from)
                             .or_else(|_| r.try_get::<f64, _>(i).map(Value::from))
@@ -295,5 +298,58 @@ async fn a_listing_shows_the_newest_rows_of_the_space_only() {
     assert!(
         rows(&all).iter().all(|row| row[1] == "acme"),
         "only the space's rows"
+    );
+}
+
+#[tokio::test]
+async fn values_periods_and_rankings_named_in_words_match_hand_written_sql() {
+    let shop = Shop::open().await;
+    for (question, truth) in [
+        (
+            "How many cancelled orders are there?",
+            format!("SELECT count(*) {ACME} AND status = 'cancelled'"),
+        ),
+        (
+            "total amount of Cloud plan orders",
+            format!("SELECT sum(amount) {ACME} AND product = 'Cloud plan'"),
+        ),
+        (
+            "how many widgets were ordered",
+            format!("SELECT count(*) {ACME} AND product = 'Widget'"),
+        ),
+        (
+            "How many orders in 2025?",
+            format!(
+                "SELECT count(*) {ACME} AND ordered_at >= '2025-01-01' AND ordered_at < '2026-01-01'"
+            ),
+        ),
+        (
+            "revenue in february 2026",
+            format!(
+                "SELECT sum(amount) {ACME} AND ordered_at >= '2026-02-01' AND ordered_at < '2026-03-01'"
+            ),
+        ),
+        (
+            "Which product sells the most?",
+            format!(
+                "SELECT product, sum(amount) AS s {ACME} GROUP BY product ORDER BY s DESC LIMIT 1"
+            ),
+        ),
+        (
+            "Which status has the most orders?",
+            format!("SELECT status, count(*) AS n {ACME} GROUP BY status ORDER BY n DESC LIMIT 1"),
+        ),
+        (
+            "average quantity per order",
+            format!("SELECT avg(quantity) {ACME}"),
+        ),
+    ] {
+        shop.ask_expecting(question, &[], &truth).await;
+    }
+    let r = shop.ask("total amount by country", &[]).await;
+    assert!(
+        r.text.contains("could not group it by country"),
+        "says what it could not do: {}",
+        r.text
     );
 }
