@@ -395,6 +395,49 @@ async fn a_partner_brings_its_own_model_and_its_key_stays_sealed() {
 }
 
 #[tokio::test]
+async fn instances_on_one_store_follow_a_partners_model_change_at_once() {
+    let llm = ScriptedLlm::start(vec![]).await;
+    llm.fallback(answer("From the partner's model."));
+    let hosts = vec!["127.0.0.1".to_string()];
+    let a = App::start(None, |c| c.partner_model_hosts = hosts.clone()).await;
+    // A second server on the same store and data directory, as behind a load balancer.
+    let shared = a.dir.clone();
+    let b = App::start(None, |c| {
+        c.partner_model_hosts = hosts.clone();
+        c.database_url = format!(
+            "sqlite://{}?mode=rwc",
+            shared.join("breadcrumb.db").display()
+        );
+        c.data_dir = shared.clone();
+        c.demo = false;
+    })
+    .await;
+    let (_, before) = b.ask("multi", "How many orders are there?").await;
+    assert!(
+        before["sql"].is_string(),
+        "the offline agent first: {before}"
+    );
+    let (s, v) = a
+        .partner(
+            "PUT",
+            "/v1/settings/model",
+            Some(json!({"provider": "openai", "base_url": llm.base_url(), "model": "m"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, m) = b.ask("multi", "And now?").await;
+    assert_eq!(
+        m["text"], "From the partner's model.",
+        "set through A, used by B"
+    );
+    let (s, _) = a.partner("DELETE", "/v1/settings/model", None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, m) = b.ask("multi", "How many orders are there?").await;
+    assert!(m["sql"].is_string(), "deleted through A, gone for B: {m}");
+    assert_eq!(llm.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn a_partners_model_that_redirects_is_not_followed() {
     // The redirect target would answer, and would see the request and its key.
     let target = ScriptedLlm::start(vec![]).await;

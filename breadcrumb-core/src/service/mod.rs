@@ -99,8 +99,12 @@ pub struct Breadcrumb {
     /// Builds clients for partners' own models; `None` when built without them.
     models: Option<Arc<dyn ModelFactory>>,
     /// The agent of each partner that set its own model.
-    partner_agents: Mutex<HashMap<String, Arc<dyn Agent>>>,
+    partner_agents: Mutex<HashMap<String, BuiltAgent>>,
 }
+
+/// A partner's agent with the sealed setting it was built from: another instance on the same
+/// store may change the setting at any time.
+type BuiltAgent = (String, Arc<dyn Agent>);
 
 const KEY_CHECK: &str = "secret_key_check";
 const KEY_CHECK_TEXT: &str = "breadcrumb secret key check";

@@ -144,10 +144,6 @@ impl Breadcrumb {
                 &self.secret.cipher().seal(&json),
             )
             .await?;
-        self.partner_agents
-            .lock()
-            .map_err(Error::internal)?
-            .remove(&p.partner_id);
         Ok(view(&stored))
     }
 
@@ -167,37 +163,45 @@ impl Breadcrumb {
         self.store
             .put_setting(&setting_key(&p.partner_id), "")
             .await?;
-        self.partner_agents
-            .lock()
-            .map_err(Error::internal)?
-            .remove(&p.partner_id);
         Ok(())
     }
 
     async fn stored_model(&self, partner_id: &str) -> Result<Option<StoredModel>> {
-        match self.store.get_setting(&setting_key(partner_id)).await? {
-            Some(sealed) if !sealed.is_empty() => {
-                let json = self.secret.cipher().open(&sealed)?;
-                Ok(Some(serde_json::from_str(&json).map_err(Error::internal)?))
-            }
-            _ => Ok(None),
-        }
+        let sealed = self.store.get_setting(&setting_key(partner_id)).await?;
+        self.open_model(sealed.as_deref().unwrap_or_default())
     }
 
-    /// The partner's own model when it set one, else the server's agent.
+    fn open_model(&self, sealed: &str) -> Result<Option<StoredModel>> {
+        if sealed.is_empty() {
+            return Ok(None);
+        }
+        let json = self.secret.cipher().open(sealed)?;
+        Ok(Some(serde_json::from_str(&json).map_err(Error::internal)?))
+    }
+
+    /// The partner's own model when it set one, else the server's agent. The setting is read on
+    /// every call (it is one small row) so that a change made through any instance on the same
+    /// store takes effect at once; the client is rebuilt only when the setting changed (every
+    /// seal has its own nonce, so any change shows).
     pub(super) async fn agent_for(&self, partner_id: &str) -> Result<Arc<dyn Agent>> {
         let Some(factory) = &self.models else {
             return Ok(self.agent.clone());
         };
-        if let Some(a) = self
+        let sealed = self
+            .store
+            .get_setting(&setting_key(partner_id))
+            .await?
+            .unwrap_or_default();
+        if let Some((built_from, agent)) = self
             .partner_agents
             .lock()
             .map_err(Error::internal)?
             .get(partner_id)
+            && *built_from == sealed
         {
-            return Ok(a.clone());
+            return Ok(agent.clone());
         }
-        let agent: Arc<dyn Agent> = match self.stored_model(partner_id).await? {
+        let agent: Arc<dyn Agent> = match self.open_model(&sealed)? {
             None => self.agent.clone(),
             Some(m) => {
                 let model = factory.model(&ModelSettings {
@@ -217,7 +221,7 @@ impl Breadcrumb {
         self.partner_agents
             .lock()
             .map_err(Error::internal)?
-            .insert(partner_id.to_string(), agent.clone());
+            .insert(partner_id.to_string(), (sealed, agent.clone()));
         Ok(agent)
     }
 
