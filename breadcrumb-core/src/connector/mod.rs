@@ -108,6 +108,7 @@ impl ConnectorFactory for SqlxConnectors {
 /// DROP TABLE t` as three statements, the last outside the read-only transaction. So each
 /// connector refuses SQL with a `;` outside literals and names, or whose first word is not
 /// SELECT, WITH or VALUES (or a parenthesis).
+#[cfg(feature = "sqlx")]
 pub(crate) fn one_query_only(dialect: SqlDialect, sql: &str) -> Result<()> {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::{Token, Tokenizer};

@@ -6,8 +6,9 @@
 //! `\' UNION SELECT …` (read from `'\'' UNION SELECT …'`) came out as `'\' UNION SELECT …'`, which
 //! PostgreSQL reads as the string `\` followed by the attacker's UNION; on MySQL and Redshift,
 //! where a backslash escapes, the value `x\` came out as `'x\'`, a string that swallowed the next
-//! literal and let the SQL inside it run. Both let a query read tables outside the space. This pass replaces each of them with text that the
-//! database reads back as exactly the value the guard checked, whatever the server's settings:
+//! literal and let the SQL inside it run. Both let a query read tables outside the space. This
+//! pass replaces each of them with text that the database reads back as exactly the value the
+//! guard checked, whatever the server's settings:
 //!
 //! - PostgreSQL: `'…'` with quotes doubled; `E'…'` with backslashes doubled too when the value
 //!   has one (an `E` string means the same under either `standard_conforming_strings`).
