@@ -82,7 +82,7 @@ where
                 }])
             }
         })?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        let mut value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             invalid(vec![FieldError {
@@ -91,7 +91,6 @@ where
                 kind: "json_invalid".into(),
             }])
         })?;
-        let mut value = value;
         let Value::Object(fields) = &mut value else {
             return Err(invalid(vec![FieldError {
                 loc: vec!["body".into()],
