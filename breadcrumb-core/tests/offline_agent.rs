@@ -213,7 +213,7 @@ async fn groupings_top_n_and_conditions_match_hand_written_sql() {
             format!("SELECT sum(amount) {ACME} AND amount > 50"),
         ),
     ] {
-        let r = shop.ask_expecting(question, &[], &truth).await;
+        shop.ask_expecting(question, &[], &truth).await;
     }
     let by_status = shop.ask("Average amount by status", &[]).await;
     let chart: Value = serde_json::from_str(by_status.visualization.as_deref().unwrap()).unwrap();
