@@ -25,9 +25,17 @@ impl RowSink {
         }
     }
 
-    pub fn set_columns(&mut self, columns: Vec<ColumnMeta>) {
+    /// The result's columns, read off its first row (later rows have the same).
+    pub fn columns_from<R: Row>(&mut self, row: &R) {
         if self.data.columns.is_empty() {
-            self.data.columns = columns;
+            self.data.columns = row
+                .columns()
+                .iter()
+                .map(|c| ColumnMeta {
+                    name: c.name().to_string(),
+                    data_type: c.type_info().name().to_ascii_lowercase(),
+                })
+                .collect();
         }
     }
 
@@ -91,15 +99,7 @@ pub(crate) fn push_text_row<R: Row>(
     row: &R,
     text: impl Fn(&R, usize) -> sqlx::Result<Option<String>>,
 ) -> sqlx::Result<bool> {
-    sink.set_columns(
-        row.columns()
-            .iter()
-            .map(|c| ColumnMeta {
-                name: c.name().to_string(),
-                data_type: c.type_info().name().to_ascii_lowercase(),
-            })
-            .collect(),
-    );
+    sink.columns_from(row);
     let mut out = Vec::with_capacity(row.len());
     for (i, col) in row.columns().iter().enumerate() {
         out.push(match text(row, i)? {

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use futures::TryStreamExt;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Column, Row, SqlitePool, TypeInfo, ValueRef};
+use sqlx::{AssertSqlSafe, Row, SqlitePool, TypeInfo, ValueRef};
 
 use super::decode::RowSink;
 use super::{Connector, QueryLimits, source_error};
 use crate::error::{Error, Result, SourceFailure};
 use crate::guard::{GuardedSql, SqlDialect};
-use crate::model::{ColumnMeta, QueryData};
+use crate::model::QueryData;
 use crate::schema::{SourceSchema, TableSchema};
 
 pub struct SqliteConnector {
@@ -126,15 +126,7 @@ impl Connector for SqliteConnector {
             let mut seen: Vec<Option<&'static str>> = Vec::new();
             let mut rows = sqlx::raw_sql(AssertSqlSafe(sql.as_str().to_string())).fetch(&mut *conn);
             while let Some(row) = rows.try_next().await.map_err(query_error)? {
-                sink.set_columns(
-                    row.columns()
-                        .iter()
-                        .map(|c| ColumnMeta {
-                            name: c.name().to_string(),
-                            data_type: c.type_info().name().to_ascii_lowercase(),
-                        })
-                        .collect(),
-                );
+                sink.columns_from(&row);
                 let mut out = Vec::with_capacity(row.len());
                 seen.resize(row.len(), None);
                 for (i, class_seen) in seen.iter_mut().enumerate() {
