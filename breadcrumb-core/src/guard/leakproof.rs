@@ -24,9 +24,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, JoinConstraint,
-    JoinOperator, Query, Select, SelectItem, SetExpr, TableFactor, UnaryOperator, Value, Visit,
-    Visitor,
+    BinaryOperator, Expr, FunctionArg, FunctionArgExpr, FunctionArguments, JoinConstraint, Query,
+    Select, SelectItem, SetExpr, TableFactor, UnaryOperator, Value, Visit, Visitor,
 };
 
 /// Whether some condition of `query` might fail or act on a row outside the space if the planner
@@ -78,16 +77,8 @@ fn quals_safe(body: &SetExpr) -> bool {
 
 fn select_quals_safe(s: &Select) -> bool {
     let joins_ok = s.from.iter().flat_map(|t| &t.joins).all(|j| {
-        let c = match &j.join_operator {
-            JoinOperator::Join(c)
-            | JoinOperator::Inner(c)
-            | JoinOperator::Left(c)
-            | JoinOperator::LeftOuter(c)
-            | JoinOperator::Right(c)
-            | JoinOperator::RightOuter(c)
-            | JoinOperator::FullOuter(c)
-            | JoinOperator::CrossJoin(c) => c,
-            _ => return false,
+        let Some(c) = super::plain_join(&j.join_operator) else {
+            return false;
         };
         match c {
             JoinConstraint::On(e) => safe_expr(e),

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use sea_query::{
     Asterisk, MysqlQueryBuilder, PostgresQueryBuilder, Query as SeaQuery, SqliteQueryBuilder,
 };
-use sqlparser::ast::{Query, SetExpr, Statement};
+use sqlparser::ast::{JoinConstraint, JoinOperator, Query, SetExpr, Statement};
 use sqlparser::dialect::{
     Dialect, MySqlDialect, PostgreSqlDialect, RedshiftSqlDialect, SQLiteDialect,
 };
@@ -258,6 +258,36 @@ fn refuse_unrepresentable(sql: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The constraint of a plain join (INNER, LEFT, RIGHT, FULL, CROSS); `None` for every other kind
+/// (ASOF, APPLY, SEMI, ANTI, STRAIGHT_JOIN…), which the guard refuses.
+fn plain_join(op: &JoinOperator) -> Option<&JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::FullOuter(c)
+        | JoinOperator::CrossJoin(c) => Some(c),
+        _ => None,
+    }
+}
+
+fn plain_join_mut(op: &mut JoinOperator) -> Option<&mut JoinConstraint> {
+    match op {
+        JoinOperator::Join(c)
+        | JoinOperator::Inner(c)
+        | JoinOperator::Left(c)
+        | JoinOperator::LeftOuter(c)
+        | JoinOperator::Right(c)
+        | JoinOperator::RightOuter(c)
+        | JoinOperator::FullOuter(c)
+        | JoinOperator::CrossJoin(c) => Some(c),
+        _ => None,
+    }
 }
 
 /// Parses exactly one query statement in the dialect, refusing anything else.

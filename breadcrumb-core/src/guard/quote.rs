@@ -7,8 +7,8 @@
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    Expr, Ident, JoinConstraint, JoinOperator, ObjectName, ObjectNamePart, Query, Select,
-    SelectItem, TableAlias, TableFactor, VisitMut, VisitorMut,
+    Expr, Ident, JoinConstraint, ObjectName, ObjectNamePart, Query, Select, SelectItem, TableAlias,
+    TableFactor, VisitMut, VisitorMut,
 };
 
 use super::SqlDialect;
@@ -69,17 +69,9 @@ impl VisitorMut for Quoter {
         }
         for twj in &mut select.from {
             for j in &mut twj.joins {
-                let constraint = match &mut j.join_operator {
-                    JoinOperator::Join(c)
-                    | JoinOperator::Inner(c)
-                    | JoinOperator::Left(c)
-                    | JoinOperator::LeftOuter(c)
-                    | JoinOperator::Right(c)
-                    | JoinOperator::RightOuter(c)
-                    | JoinOperator::FullOuter(c) => Some(c),
-                    _ => None,
-                };
-                if let Some(JoinConstraint::Using(names)) = constraint {
+                if let Some(JoinConstraint::Using(names)) =
+                    super::plain_join_mut(&mut j.join_operator)
+                {
                     for n in names {
                         self.quote_name(n);
                     }

@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 use std::collections::HashMap;
 
 use sqlparser::ast::{
-    BinaryOperator, Expr, Ident, InTarget, JoinOperator, ObjectName, ObjectNamePart, Query, Select,
-    SetExpr, TableAlias, TableFactor, VisitMut, VisitorMut,
+    BinaryOperator, Expr, Ident, InTarget, ObjectName, ObjectNamePart, Query, Select, SetExpr,
+    TableAlias, TableFactor, VisitMut, VisitorMut,
 };
 
 use super::pushdown::{self, Candidate};
@@ -411,17 +411,7 @@ impl VisitorMut for Walker<'_> {
     fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<Error> {
         for twj in &select.from {
             for j in &twj.joins {
-                if !matches!(
-                    j.join_operator,
-                    JoinOperator::Join(_)
-                        | JoinOperator::Inner(_)
-                        | JoinOperator::Left(_)
-                        | JoinOperator::LeftOuter(_)
-                        | JoinOperator::Right(_)
-                        | JoinOperator::RightOuter(_)
-                        | JoinOperator::FullOuter(_)
-                        | JoinOperator::CrossJoin(_)
-                ) {
+                if super::plain_join(&j.join_operator).is_none() {
                     return refuse("only INNER, LEFT, RIGHT, FULL and CROSS joins are allowed");
                 }
             }
