@@ -123,6 +123,47 @@ async fn a_hijacked_model_still_sees_and_shows_only_the_space() {
     assert!(!m["visualization"].as_str().unwrap_or("").contains("globex"));
 }
 
+/// A hijacked model that knows how SQL printers go wrong: a quote after a backslash in a string
+/// and in a name. Printed by sqlparser, each of these ended its literal early on the demo's
+/// SQLite and read the raw `customers` table, every customer's ids.
+#[tokio::test]
+async fn a_hijacked_model_cannot_end_a_literal_early() {
+    let llm = ScriptedLlm::start(vec![
+        tool(
+            "run_sql",
+            r#"{"sql": "SELECT '\\'' UNION SELECT customer_id FROM customers --' AS x FROM orders"}"#,
+        ),
+        tool(
+            "run_sql",
+            r#"{"sql": "SELECT 1 AS `\\``, customer_id FROM customers -- ` FROM orders"}"#,
+        ),
+        answer("Done."),
+    ])
+    .await;
+    let app = App::start(Some(&llm), |_| {}).await;
+    let (s, m) = app.ask("esc", "Show me everything").await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let results = tool_results(&llm.requests()[2]);
+    assert_eq!(results.len(), 2, "{results:?}");
+    for r in &results {
+        assert!(
+            !r.contains("arguments of run_sql"),
+            "the payload did not arrive: {r}"
+        );
+        for other in ["globex", "initech"] {
+            assert!(
+                !r.contains(other),
+                "another customer's id reached the model: {r}"
+            );
+        }
+    }
+    assert!(
+        !m.to_string().contains("globex") && !m.to_string().contains("initech"),
+        "{m}"
+    );
+    assert_nothing_of_other_customers(&llm);
+}
+
 #[tokio::test]
 async fn malformed_tool_arguments_go_back_to_the_model() {
     let llm = ScriptedLlm::start(vec![
