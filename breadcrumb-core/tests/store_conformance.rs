@@ -107,6 +107,34 @@ async fn conformance(store: Arc<dyn MetaStore>) {
             .is_none()
     );
     assert_eq!(store.list_sources(&p.partner_id).await.unwrap().len(), 1);
+    // a source's schema is read again as tables come and go
+    let mut grown = s.schema.clone();
+    grown
+        .tables
+        .insert("added_later".into(), Default::default());
+    assert!(
+        store
+            .update_source_schema(&p.partner_id, &s.connector.source_id, &grown)
+            .await
+            .unwrap()
+    );
+    let back = store
+        .get_source(&p.partner_id, &s.connector.source_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.schema, grown);
+    assert!(
+        !store
+            .update_source_schema("partner_other", &s.connector.source_id, &grown)
+            .await
+            .unwrap(),
+        "another partner's source is not touched"
+    );
+    store
+        .update_source_schema(&p.partner_id, &s.connector.source_id, &s.schema)
+        .await
+        .unwrap();
     assert!(
         store
             .list_sources("partner_other")

@@ -867,3 +867,98 @@ async fn postgres_store_survives_a_restart() {
             .all(|(b,)| !b.contains("pw-that-must-not-leak"))
     );
 }
+
+/// Tables made after the connector: a space may filter on their columns, and a table added
+/// later still joins the space, once the schema is read again (on a space's creation, on
+/// `GET …/schema`, and by conversations at most a minute after the last read).
+#[tokio::test]
+async fn the_schema_follows_tables_created_after_the_connector() {
+    let admin = std::env::var("BREADCRUMB_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    use sqlx::Connection;
+    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+        Ok(c) => c,
+        Err(e) => {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "PostgreSQL is required under CI=true: {e}"
+            );
+            eprintln!("\n*** SKIPPED: PostgreSQL at {admin} is unreachable ({e}) ***\n");
+            return;
+        }
+    };
+    let name = format!(
+        "bc_api_{}",
+        breadcrumb_core::ids::new_id("x").trim_start_matches("x_")
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    let app = App::start().await;
+    let (s, src) = app
+        .partner("POST", "/v1/sources/database", Some(json!({"database_type": "postgres",
+            "host": "127.0.0.1", "port": 5432, "database": name, "username": "postgres", "password": "x"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{src}");
+    for ddl in [
+        "CREATE TABLE invoices (id int, tenant text, total numeric)",
+        "INSERT INTO invoices VALUES (1, 't1', 10), (2, 't2', 99)",
+    ] {
+        sqlx::raw_sql(ddl).execute(&mut db).await.unwrap();
+    }
+    let (s, space) = app
+        .partner(
+            "POST",
+            "/v1/spaces",
+            Some(json!({"source_id": src["source_id"], "name": "T1",
+            "customer_id": "t1", "filters": {"tenant": "t1"}})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "a column of a table made after the connector: {space}"
+    );
+    for ddl in [
+        "CREATE TABLE refunds (id int, tenant text, amount numeric)",
+        "INSERT INTO refunds VALUES (1, 't1', 3), (2, 't2', 500)",
+    ] {
+        sqlx::raw_sql(ddl).execute(&mut db).await.unwrap();
+    }
+    let (s, schema) = app
+        .partner(
+            "GET",
+            &format!(
+                "/v1/sources/database/{}/schema",
+                src["source_id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(schema["tables"]["refunds"].is_object(), "{schema}");
+    let (s, conv) = app
+        .partner(
+            "POST",
+            "/v1/conversations",
+            Some(json!({"space_ids": [space["space_id"]]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{conv}");
+    let (s, m) = app
+        .partner(
+            "POST",
+            &format!(
+                "/v1/conversations/{}/messages",
+                conv["conversation_id"].as_str().unwrap()
+            ),
+            Some(json!({"text": "total amount of refunds"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["data"]["rows"][0][0], json!("3"), "only t1's refund: {m}");
+}

@@ -225,9 +225,10 @@ impl Breadcrumb {
                 continue;
             };
             let connector = self.connector(&source).await?;
+            let schema = self.current_schema(&source).await;
             let guard = SpaceGuard::new(
                 dialect_of(source.connector.database_type),
-                &source.schema,
+                &schema,
                 &filters,
                 connector.database(),
             )?;

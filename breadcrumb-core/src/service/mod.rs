@@ -96,6 +96,8 @@ pub struct Breadcrumb {
     config: ServiceConfig,
     /// One pooled connector per source, reused across requests.
     open: Mutex<HashMap<String, Arc<dyn Connector>>>,
+    /// When this instance last read each source's schema from the database.
+    schema_read: Mutex<HashMap<String, std::time::Instant>>,
     /// Builds clients for partners' own models; `None` when built without them.
     models: Option<Arc<dyn ModelFactory>>,
     /// The agent of each partner that set its own model.
@@ -145,6 +147,7 @@ impl Breadcrumb {
             tokens,
             config,
             open: Mutex::new(HashMap::new()),
+            schema_read: Mutex::new(HashMap::new()),
             models: None,
             partner_agents: Mutex::new(HashMap::new()),
         })

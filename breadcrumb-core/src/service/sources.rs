@@ -8,6 +8,9 @@ use crate::ids::new_id;
 use crate::model::{ConnectionSpec, CreateSource, DatabaseConnector, DatabaseType, StoredSource};
 use crate::schema::SourceSchema;
 
+/// How long a conversation trusts the schema this instance last read from a source.
+pub(super) const SCHEMA_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
 fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, required: bool) {
     if required && value.trim().is_empty() {
         errors.push(FieldError::body(
@@ -45,13 +48,55 @@ impl Breadcrumb {
             .ok_or(Error::NotFound("source"))
     }
 
+    /// The source's schema as it is now (read again from the database, and stored); the stored
+    /// one when the database cannot be reached.
     pub async fn source_schema(&self, who: &Principal, source_id: &str) -> Result<SourceSchema> {
         let p = who.partner()?;
-        self.store
+        let source = self
+            .store
             .get_source(&p.partner_id, source_id)
             .await?
-            .map(|s| s.schema)
-            .ok_or(Error::NotFound("source"))
+            .ok_or(Error::NotFound("source"))?;
+        Ok(self.fresh_schema(&source).await.unwrap_or(source.schema))
+    }
+
+    /// Reads the source's schema again and stores it when it changed. Tables come and go after
+    /// a connector is created: a space may filter on a column that is new, and a new table with
+    /// the filter columns belongs to every space of the source.
+    pub(super) async fn fresh_schema(&self, source: &StoredSource) -> Result<SourceSchema> {
+        let schema = self.connector(source).await?.schema().await?;
+        let id = &source.connector.source_id;
+        if schema != source.schema {
+            tracing::info!(source_id = %id, tables = schema.tables.len(), "the source's schema changed");
+            self.store
+                .update_source_schema(&source.partner_id, id, &schema)
+                .await?;
+        }
+        self.schema_read
+            .lock()
+            .map_err(Error::internal)?
+            .insert(id.clone(), std::time::Instant::now());
+        Ok(schema)
+    }
+
+    /// The schema a conversation works with: read again when this instance last read it more
+    /// than [`SCHEMA_MAX_AGE`] ago, else as stored.
+    pub(super) async fn current_schema(&self, source: &StoredSource) -> SourceSchema {
+        let last = self
+            .schema_read
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&source.connector.source_id).copied());
+        if last.is_some_and(|t| t.elapsed() < SCHEMA_MAX_AGE) {
+            return source.schema.clone();
+        }
+        match self.fresh_schema(source).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(source_id = %source.connector.source_id, error = %e, "could not read the schema again; using the stored one");
+                source.schema.clone()
+            }
+        }
     }
 
     /// Validates, tests the connection, reads the schema, and only then stores anything.

@@ -35,7 +35,13 @@ impl Breadcrumb {
             .get_source(&p.partner_id, &req.source_id)
             .await?
             .ok_or(Error::NotFound("source"))?;
-        filters.validate(&source.schema)?;
+        // A filter column the stored schema lacks may be one added since: read it again.
+        if let Err(e) = filters.validate(&source.schema) {
+            match self.fresh_schema(&source).await {
+                Ok(schema) => filters.validate(&schema)?,
+                Err(_) => return Err(e),
+            }
+        }
         let space = Space {
             space_id: new_id("space"),
             source_id: req.source_id,

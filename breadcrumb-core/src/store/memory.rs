@@ -116,6 +116,26 @@ impl SourceStore for MemoryStore {
             before != s.sources.len()
         })
     }
+    async fn update_source_schema(
+        &self,
+        partner_id: &str,
+        source_id: &str,
+        schema: &SourceSchema,
+    ) -> Result<bool> {
+        self.with(|s| {
+            match s
+                .sources
+                .iter_mut()
+                .find(|x| x.partner_id == partner_id && x.connector.source_id == source_id)
+            {
+                Some(x) => {
+                    x.schema = schema.clone();
+                    true
+                }
+                None => false,
+            }
+        })
+    }
 }
 
 #[async_trait]

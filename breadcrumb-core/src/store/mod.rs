@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use crate::error::Result;
 use crate::model::{Conversation, Message, Partner, Space, StoredSource, User};
+use crate::schema::SourceSchema;
 
 #[async_trait]
 pub trait PartnerStore: Send + Sync {
@@ -39,6 +40,13 @@ pub trait SourceStore: Send + Sync {
     async fn list_sources(&self, partner_id: &str) -> Result<Vec<StoredSource>>;
     async fn get_source(&self, partner_id: &str, source_id: &str) -> Result<Option<StoredSource>>;
     async fn delete_source(&self, partner_id: &str, source_id: &str) -> Result<bool>;
+    /// Replaces the schema read from the source (tables may come and go); false when unknown.
+    async fn update_source_schema(
+        &self,
+        partner_id: &str,
+        source_id: &str,
+        schema: &SourceSchema,
+    ) -> Result<bool>;
 }
 
 #[async_trait]

@@ -252,6 +252,23 @@ impl SourceStore for SqlStore {
             .map_err(db)?;
         Ok(r.rows_affected() > 0)
     }
+    async fn update_source_schema(
+        &self,
+        partner_id: &str,
+        source_id: &str,
+        schema: &SourceSchema,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE bc_sources SET schema_json = $1 WHERE partner_id = $2 AND source_id = $3",
+        )
+        .bind(json(schema)?)
+        .bind(partner_id.to_string())
+        .bind(source_id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected() > 0)
+    }
 }
 
 #[async_trait]
