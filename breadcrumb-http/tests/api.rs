@@ -4,6 +4,7 @@ use breadcrumb_http::config::Config;
 use breadcrumb_http::startup::{Running, spawn};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
+use sqlx::Connection;
 
 const KEY: &str = "bc_test_key_0123456789abcdef";
 
@@ -828,11 +829,11 @@ async fn sqlite_store_survives_a_restart() {
     restart_keeps_everything(None).await;
 }
 
-#[tokio::test]
-async fn postgres_store_survives_a_restart() {
+/// A new, empty PostgreSQL database (its URL and name), or `None` with a loud note when the
+/// server is unreachable outside CI; under `CI=true` that fails the test instead.
+async fn fresh_pg_database() -> Option<(String, String)> {
     let admin = std::env::var("BREADCRUMB_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    use sqlx::Connection;
     let mut conn = match sqlx::PgConnection::connect(&admin).await {
         Ok(c) => c,
         Err(e) => {
@@ -842,7 +843,7 @@ async fn postgres_store_survives_a_restart() {
                 "PostgreSQL is required under CI=true: {e}"
             );
             eprintln!("\n*** SKIPPED: PostgreSQL at {admin} is unreachable ({e}) ***\n");
-            return;
+            return None;
         }
     };
     let name = format!(
@@ -854,6 +855,14 @@ async fn postgres_store_survives_a_restart() {
         .await
         .unwrap();
     let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    Some((url, name))
+}
+
+#[tokio::test]
+async fn postgres_store_survives_a_restart() {
+    let Some((url, _)) = fresh_pg_database().await else {
+        return;
+    };
     let mut raw = sqlx::PgConnection::connect(&url).await.unwrap();
     restart_keeps_everything(Some(url.clone())).await;
     let bodies: Vec<(String,)> = sqlx::query_as("SELECT body || password_sealed FROM bc_sources")
@@ -873,30 +882,9 @@ async fn postgres_store_survives_a_restart() {
 /// `GET …/schema`, and by conversations at most a minute after the last read).
 #[tokio::test]
 async fn the_schema_follows_tables_created_after_the_connector() {
-    let admin = std::env::var("BREADCRUMB_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    use sqlx::Connection;
-    let mut conn = match sqlx::PgConnection::connect(&admin).await {
-        Ok(c) => c,
-        Err(e) => {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "PostgreSQL is required under CI=true: {e}"
-            );
-            eprintln!("\n*** SKIPPED: PostgreSQL at {admin} is unreachable ({e}) ***\n");
-            return;
-        }
+    let Some((url, name)) = fresh_pg_database().await else {
+        return;
     };
-    let name = format!(
-        "bc_api_{}",
-        breadcrumb_core::ids::new_id("x").trim_start_matches("x_")
-    );
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
     let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
     let app = App::start().await;
     let (s, src) = app
